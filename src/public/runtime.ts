@@ -1,0 +1,2 @@
+// The `ecom/runtime` entry. Named exports only, one line per public piece.
+export { VERSION } from '../version.js'
