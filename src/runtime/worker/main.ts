@@ -52,7 +52,7 @@ async function run(): Promise<void> {
     return fatal(err)
   }
 
-  const stats = setInterval(() => {
+  const report = (): void => {
     const msg: WorkerStats = {
       ecom: 'stats',
       rss: process.memoryUsage.rss(),
@@ -60,8 +60,9 @@ async function run(): Promise<void> {
       connections: server.connections.open,
     }
     if (process.connected) process.send!(msg)
-  }, 1000)
-  stats.unref()
+  }
+  report()
+  setInterval(report, 1000).unref()
 
   const drain = (graceMs: number): void => {
     server.drain(graceMs).then(
