@@ -1,10 +1,90 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
-import { Counter, Gauge, Histogram } from 'prom-client'
+import { Gauge } from 'prom-client'
 import { getRegistry } from '../metrics.js'
 
+const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+const REQUESTS = 'ecom_http_requests_total'
+const DURATION = 'ecom_http_request_duration_seconds'
+
+interface Series {
+  labels: { method: string; route: string; status: string }
+  count: number
+  sum: number
+  /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
+  buckets: number[]
+}
+
+type Value = { labels: Record<string, string | number>; value: number; metricName?: string }
+
+/**
+ * Requests and latency, recorded with one Map lookup per request and turned into prom-client's metric
+ * form only when scraped. prom-client's own Counter/Histogram hash and validate their label object on
+ * every call, which cost more than the rest of the edge together; these two objects implement the
+ * registry's metric interface (`get`, `reset`) so they still live in getRegistry() and aggregate across
+ * workers like any prom-client metric.
+ */
+export class RequestMetrics {
+  readonly #series = new Map<string, Series>()
+
+  record(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`
+    let s = this.#series.get(key)
+    if (s === undefined) {
+      s = { labels: { method, route, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(BUCKETS.length + 1).fill(0) }
+      this.#series.set(key, s)
+    }
+    s.count++
+    s.sum += seconds
+    let i = 0
+    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++
+    s.buckets[i]!++
+  }
+
+  register(): void {
+    const registry = getRegistry()
+    if (registry.getSingleMetric(REQUESTS)) return
+    const series = this.#series
+    const reset = (): void => series.clear()
+    registry.registerMetric({
+      name: REQUESTS,
+      help: 'HTTP requests answered, by method, route and status',
+      type: 'counter',
+      aggregator: 'sum',
+      reset,
+      get: async () => ({
+        name: REQUESTS,
+        help: 'HTTP requests answered, by method, route and status',
+        type: 'counter',
+        aggregator: 'sum',
+        values: [...series.values()].map((s): Value => ({ labels: { ...s.labels }, value: s.count })),
+      }),
+    } as never)
+    registry.registerMetric({
+      name: DURATION,
+      help: 'Time from request to the end of the response',
+      type: 'histogram',
+      aggregator: 'sum',
+      reset,
+      get: async () => {
+        const values: Value[] = []
+        for (const s of series.values()) {
+          let acc = 0
+          for (let i = 0; i < BUCKETS.length; i++) {
+            acc += s.buckets[i]!
+            values.push({ labels: { le: BUCKETS[i]!, ...s.labels }, value: acc, metricName: `${DURATION}_bucket` })
+          }
+          values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${DURATION}_bucket` })
+          values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${DURATION}_sum` })
+          values.push({ labels: { ...s.labels }, value: s.count, metricName: `${DURATION}_count` })
+        }
+        return { name: DURATION, help: 'Time from request to the end of the response', type: 'histogram', aggregator: 'sum', values }
+      },
+    } as never)
+  }
+}
+
 export interface HttpMetrics {
-  requests: Counter<'method' | 'route' | 'status'>
-  duration: Histogram<'method' | 'route' | 'status'>
+  requests: RequestMetrics
   connections: Gauge
   stop(): void
 }
@@ -18,9 +98,9 @@ export function httpMetrics(): HttpMetrics {
   const worker = process.env.ECOM_WORKER_ID ?? '0'
   let lag: IntervalHistogram | undefined = monitorEventLoopDelay({ resolution: 20 })
   lag.enable()
-  const lagGauge = new Gauge({
+  new Gauge({
     name: 'ecom_event_loop_lag_seconds',
-    help: 'Event-loop delay per worker (p99 over the last scrape interval)',
+    help: 'Event-loop delay per worker (p99 since the last scrape)',
     labelNames: ['worker'],
     registers,
     collect() {
@@ -29,21 +109,10 @@ export function httpMetrics(): HttpMetrics {
       lag.reset()
     },
   })
-  void lagGauge
+  const requests = new RequestMetrics()
+  requests.register()
   shared = {
-    requests: new Counter({
-      name: 'ecom_http_requests_total',
-      help: 'HTTP requests answered, by method, route and status',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    }),
-    duration: new Histogram({
-      name: 'ecom_http_request_duration_seconds',
-      help: 'Time from request to the end of the response',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    }),
+    requests,
     connections: new Gauge({
       name: 'ecom_http_open_connections',
       help: 'Open HTTP connections (summed across workers)',
@@ -58,24 +127,31 @@ export function httpMetrics(): HttpMetrics {
 }
 
 const MAX_ROUTES = 200
-const seenRoutes = new Set<string>()
+const routes = new Map<string, string>()
+
+function fold(path: string): string {
+  return path
+    .split('/')
+    .map((seg) => (/^\d+$|^[0-9a-f]{8,}$|^[0-9a-f-]{36}$/i.test(seg) ? ':id' : seg))
+    .join('/')
+}
 
 /**
  * A low-cardinality route label. Frameworks that know the matched route pattern (express) give it;
  * otherwise ids in the path are folded (`/orders/42` -> `/orders/:id`) and, past a cap of distinct
- * routes, everything else counts as "other" so a scanner cannot blow up the series count.
+ * paths, everything else counts as "other" so a scanner cannot blow up the series count.
  */
 export function routeLabel(req: { url?: string; route?: { path?: unknown }; baseUrl?: string }): string {
   const pattern = req.route?.path
   if (typeof pattern === 'string') return `${req.baseUrl ?? ''}${pattern}`
   const url = req.url ?? '/'
   const q = url.indexOf('?')
-  const path = (q === -1 ? url : url.slice(0, q))
-    .split('/')
-    .map((seg) => (/^\d+$|^[0-9a-f]{8,}$|^[0-9a-f-]{36}$/i.test(seg) ? ':id' : seg))
-    .join('/')
-  if (seenRoutes.has(path)) return path
-  if (seenRoutes.size >= MAX_ROUTES) return 'other'
-  seenRoutes.add(path)
-  return path
+  const path = q === -1 ? url : url.slice(0, q)
+  let label = routes.get(path)
+  if (label === undefined) {
+    if (routes.size >= MAX_ROUTES) return 'other'
+    label = fold(path)
+    routes.set(path, label)
+  }
+  return label
 }
