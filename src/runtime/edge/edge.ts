@@ -75,7 +75,7 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
   const { options, handler, logger, connections, onResponse } = ctx
   const { healthPath, readyPath, metricsPath, bodyLimit, accessLog, trustProxy } = options
   const metrics = httpMetrics()
-  connections.onChange = (open) => metrics.connections.set(open)
+  connections.onChange = (open) => (metrics.openConnections = open)
   const rl = options.rateLimit
   const store = rl ? ctx.store : null
   const tooLarge = `request body larger than ${bodyLimit} bytes`

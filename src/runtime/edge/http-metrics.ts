@@ -1,6 +1,4 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
-import { Gauge } from 'prom-client'
-import { getRegistry } from '../metrics.js'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const REQUESTS = 'ecom_http_requests_total'
@@ -40,90 +38,115 @@ export class RequestMetrics {
     s.buckets[i]!++
   }
 
-  register(): void {
-    const registry = getRegistry()
-    if (registry.getSingleMetric(REQUESTS)) return
+  /** The two registry entries (prom-client metric interface: name, help, type, get, reset). */
+  metrics(): RegistryMetric[] {
     const series = this.#series
     const reset = (): void => series.clear()
-    registry.registerMetric({
-      name: REQUESTS,
-      help: 'HTTP requests answered, by method, route and status',
-      type: 'counter',
-      aggregator: 'sum',
-      reset,
-      get: async () => ({
+    return [
+      {
         name: REQUESTS,
         help: 'HTTP requests answered, by method, route and status',
         type: 'counter',
         aggregator: 'sum',
-        values: [...series.values()].map((s): Value => ({ labels: { ...s.labels }, value: s.count })),
-      }),
-    } as never)
-    registry.registerMetric({
-      name: DURATION,
-      help: 'Time from request to the end of the response',
-      type: 'histogram',
-      aggregator: 'sum',
-      reset,
-      get: async () => {
-        const values: Value[] = []
-        for (const s of series.values()) {
-          let acc = 0
-          for (let i = 0; i < BUCKETS.length; i++) {
-            acc += s.buckets[i]!
-            values.push({ labels: { le: BUCKETS[i]!, ...s.labels }, value: acc, metricName: `${DURATION}_bucket` })
-          }
-          values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${DURATION}_bucket` })
-          values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${DURATION}_sum` })
-          values.push({ labels: { ...s.labels }, value: s.count, metricName: `${DURATION}_count` })
-        }
-        return { name: DURATION, help: 'Time from request to the end of the response', type: 'histogram', aggregator: 'sum', values }
+        reset,
+        get: async function () {
+          return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...series.values()].map((s): Value => ({ labels: { ...s.labels }, value: s.count })) }
+        },
       },
-    } as never)
+      {
+        name: DURATION,
+        help: 'Time from request to the end of the response',
+        type: 'histogram',
+        aggregator: 'sum',
+        reset,
+        get: async function () {
+          const values: Value[] = []
+          for (const s of series.values()) {
+            let acc = 0
+            for (let i = 0; i < BUCKETS.length; i++) {
+              acc += s.buckets[i]!
+              values.push({ labels: { le: BUCKETS[i]!, ...s.labels }, value: acc, metricName: `${DURATION}_bucket` })
+            }
+            values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${DURATION}_bucket` })
+            values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${DURATION}_sum` })
+            values.push({ labels: { ...s.labels }, value: s.count, metricName: `${DURATION}_count` })
+          }
+          return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
+        },
+      },
+    ]
   }
+}
+
+/** What prom-client's Registry#registerMetric needs from a metric. */
+export interface RegistryMetric {
+  name: string
+  help: string
+  type: 'counter' | 'gauge' | 'histogram'
+  aggregator: 'sum' | 'max' | 'average' | 'first' | 'omit' | 'min'
+  reset(): void
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Value[] }>
 }
 
 export interface HttpMetrics {
   requests: RequestMetrics
-  connections: Gauge
+  /** Open connections of this process. */
+  openConnections: number
+  /** Add the edge's metrics to a prom-client registry (once). */
+  register(registry: { registerMetric(m: never): void; getSingleMetric(name: string): unknown }): void
   stop(): void
 }
 
 let shared: HttpMetrics | undefined
 
-/** The edge's metrics, registered once per process in the shared registry. */
+/**
+ * The edge's metrics. They need no prom-client to record, so a worker can answer requests before
+ * prom-client has even loaded; `register` puts them into getRegistry() (the worker does it right
+ * after it starts listening).
+ */
 export function httpMetrics(): HttpMetrics {
   if (shared) return shared
-  const registers = [getRegistry()]
   const worker = process.env.ECOM_WORKER_ID ?? '0'
-  let lag: IntervalHistogram | undefined = monitorEventLoopDelay({ resolution: 20 })
+  const lag = monitorEventLoopDelay({ resolution: 20 })
   lag.enable()
-  new Gauge({
-    name: 'ecom_event_loop_lag_seconds',
-    help: 'Event-loop delay per worker (p99 since the last scrape)',
-    labelNames: ['worker'],
-    registers,
-    collect() {
-      if (!lag) return
-      this.set({ worker }, lag.percentile(99) / 1e9)
-      lag.reset()
-    },
-  })
   const requests = new RequestMetrics()
-  requests.register()
-  shared = {
+  const m: HttpMetrics = {
     requests,
-    connections: new Gauge({
-      name: 'ecom_http_open_connections',
-      help: 'Open HTTP connections (summed across workers)',
-      registers,
-    }),
+    openConnections: 0,
+    register(registry) {
+      if (registry.getSingleMetric(REQUESTS)) return
+      const gauges: RegistryMetric[] = [
+        {
+          name: 'ecom_event_loop_lag_seconds',
+          help: 'Event-loop delay per worker (p99 since the last scrape)',
+          type: 'gauge',
+          aggregator: 'sum',
+          reset: () => lag.reset(),
+          get: async function () {
+            const value = lag.percentile(99) / 1e9
+            lag.reset()
+            return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [{ labels: { worker }, value }] }
+          },
+        },
+        {
+          name: 'ecom_http_open_connections',
+          help: 'Open HTTP connections (summed across workers)',
+          type: 'gauge',
+          aggregator: 'sum',
+          reset: () => {},
+          get: async function () {
+            return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [{ labels: {}, value: m.openConnections }] }
+          },
+        },
+      ]
+      for (const metric of [...requests.metrics(), ...gauges]) registry.registerMetric(metric as never)
+    },
     stop() {
-      lag?.disable()
-      lag = undefined
+      lag.disable()
     },
   }
-  return shared
+  shared = m
+  return m
 }
 
 const MAX_ROUTES = 200

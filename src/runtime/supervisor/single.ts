@@ -1,7 +1,8 @@
 import { ReloadError } from '../../errors.js'
 import { MemoryRateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
-import { mergeMetrics, snapshotMetrics } from '../metrics.js'
+import { httpMetrics } from '../edge/http-metrics.js'
+import { getRegistry, mergeMetrics, snapshotMetrics } from '../metrics.js'
 import { loadEntry } from '../worker/load-entry.js'
 import { EcomServer } from '../worker/server.js'
 import type { StartOptions } from './options.js'
@@ -37,6 +38,7 @@ export class SingleSupervisor implements Supervisor {
       metricsText: async () => mergeMetrics([await snapshotMetrics()]),
     })
     await this.#server.listen()
+    httpMetrics().register(getRegistry())
   }
 
   status(): AppStatus {

@@ -3,9 +3,9 @@
 import { isEcomError } from '../../errors.js'
 import { IpcRateLimitStore } from '../edge/rate-limit-ipc.js'
 import { createLogger } from '../logger.js'
-import { answerMetricsSnapshots, requestClusterMetrics } from '../metrics.js'
+import { httpMetrics } from '../edge/http-metrics.js'
 import type { StartOptions } from '../supervisor/options.js'
-import type { WorkerFatal, WorkerStats } from '../supervisor/ipc.js'
+import { isTagged, type MetricsSnapshotReply, type MetricsSnapshotRequest, type DrainCommand, type WorkerFatal, type WorkerStats } from '../supervisor/ipc.js'
 import { loadEntry } from './load-entry.js'
 import { EcomServer } from './server.js'
 
@@ -43,14 +43,18 @@ async function run(): Promise<void> {
     host: options.host,
     logger,
     store: options.edge.rateLimit ? new IpcRateLimitStore() : null,
-    metricsText: () => requestClusterMetrics(),
+    metricsText: async () => (await metrics).requestClusterMetrics(),
   })
-  answerMetricsSnapshots()
   try {
     await server.listen()
   } catch (err) {
     return fatal(err)
   }
+  // prom-client is not needed to serve, so it loads once the worker is listening.
+  const metrics = import('../metrics.js').then((m) => {
+    httpMetrics().register(m.getRegistry())
+    return m
+  })
 
   const report = (): void => {
     const msg: WorkerStats = {
@@ -71,8 +75,12 @@ async function run(): Promise<void> {
     )
   }
   process.on('message', (msg: unknown) => {
-    if (typeof msg === 'object' && msg !== null && (msg as { ecom?: string }).ecom === 'drain') {
-      drain((msg as { graceMs: number }).graceMs)
+    if (isTagged<DrainCommand>(msg, 'drain')) drain(msg.graceMs)
+    else if (isTagged<MetricsSnapshotRequest>(msg, 'metrics-snap')) {
+      const reply = (m: unknown[]): void => {
+        if (process.connected) process.send!({ ecom: 'metrics-snap-res', id: msg.id, metrics: m } satisfies MetricsSnapshotReply)
+      }
+      metrics.then((m) => m.snapshotMetrics()).then(reply, () => reply([]))
     }
   })
   process.on('SIGTERM', () => drain(options.graceMs))
