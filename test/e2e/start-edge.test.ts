@@ -73,7 +73,7 @@ describe('the edge: limits and timeouts (single process)', () => {
         '--headers-timeout', '1s', '--request-timeout', '5s', '--body-limit', '1kb',
         '--max-connections', '3', '--max-header-size', '2kb', '--rate-limit', '3/1m', '--trust-proxy',
       ],
-      env
+      { ...env, ECOM_LOG_LEVEL: 'info' }
     )
   })
   afterAll(async () => {
@@ -153,6 +153,15 @@ describe('the edge: limits and timeouts (single process)', () => {
     expect(JSON.parse(b.body)).toMatchObject({ id: 'trace-abc.123' })
     const c = await get(`${r.url}/healthz`, { headers: { 'X-Request-Id': 'bad id with spaces' } })
     expect(c.headers['x-request-id']).not.toBe('bad id with spaces')
+  })
+
+  it('hands the handler req.id and req.log (a pino child bound to the request id)', async () => {
+    const res = await get(`${r.url}/log`, { headers: { 'X-Request-Id': 'log-check-1', 'X-Forwarded-For': '192.0.2.20' } })
+    expect(JSON.parse(res.body)).toEqual({ id: 'log-check-1', hasLog: true })
+    await sleep(100)
+    const line = r.child.output().split('\n').find((l) => l.includes('logged from the handler'))
+    expect(line).toBeDefined()
+    expect(JSON.parse(line!)).toMatchObject({ reqId: 'log-check-1', route: '/log', level: 30 })
   })
 
   it('serves /healthz, /readyz and single-process /metrics', async () => {
