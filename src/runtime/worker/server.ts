@@ -88,7 +88,10 @@ export class EcomServer {
    */
   drain(graceMs: number): Promise<void> {
     this.#drained ??= (async () => {
-      const idleMs = Math.min(500, Math.max(50, this.#options.edge.keepAliveTimeoutMs))
+      // How long a keep-alive socket must have been idle before draining closes it. Closing an idle
+      // socket always races a request the client may be sending at that instant, so only sockets that
+      // have sat idle for a good while are closed (a busy one gets `Connection: close` instead).
+      const idleMs = Math.max(250, Math.min(this.#options.edge.keepAliveTimeoutMs / 2, graceMs / 4))
       this.connections.drain(idleMs)
       // http.Server#close would also close every idle socket at once, racing a request already on its
       // way; net.Server#close only stops taking connections (in a cluster worker it tells the primary
