@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { RequestListener, ServerResponse } from 'node:http'
 import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError } from '../../errors.js'
 import type { Logger } from '../logger.js'
@@ -26,7 +25,9 @@ export interface EdgeContext {
 }
 
 const ID_OK = /^[\w.:@-]{1,128}$/
-const idPrefix = `${randomBytes(3).toString('hex')}${process.env.ECOM_WORKER_ID ?? '0'}-`
+// Unique enough per process to tell workers and restarts apart in logs; not a secret (node:crypto
+// would cost start-up time for nothing).
+const idPrefix = `${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}${process.env.ECOM_WORKER_ID ?? '0'}-`
 let idSeq = 0
 
 function requestId(req: EdgeRequest): string {

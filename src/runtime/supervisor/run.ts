@@ -42,7 +42,7 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
     await supervisor.stop()
     return { stopped: true }
   })
-  debug('primary %d: forking workers %dms after process start', process.pid, Math.round(performance.now()))
+  debug('primary %d: forking workers %dms after process start (cpu %dms)', process.pid, Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
   try {
     await supervisor.start()
   } catch (err) {

@@ -54,7 +54,7 @@ async function run(): Promise<void> {
   } catch (err) {
     return fatal(err)
   }
-  debug('worker %d: listening %dms after process start', process.pid, Math.round(performance.now()))
+  debug('worker %d: listening %dms after process start (cpu %dms)', process.pid, Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
   // prom-client is not needed to serve, so it loads once the worker is listening.
   const metrics = import('../metrics.js').then((m) => {
     httpMetrics().register(m.getRegistry())
