@@ -57,20 +57,23 @@ describe('ecom start: supervision', () => {
     }
   })
 
-  it('keeps the old workers when a reload fails to start the new code', async () => {
+  it('picks up new code on reload, and keeps the old workers when the new code fails to start', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ecom-reload-fail-'))
     const entry = join(dir, 'app.mjs')
     copyFileSync(app('plain.mjs'), entry)
     const r = await startApp([entry, '--workers', '2', '--name', 'badreload'], env, { workers: 2 })
     try {
-      const before = (await status(r)).workers.map((w) => w.pid).sort()
       // ESM caches by URL, so a fresh worker process is what picks the new code up.
+      writeFileSync(entry, "export default (req, res) => res.end(JSON.stringify({ version: 2, pid: process.pid }))\n")
+      expect((await r.cli(['reload', '--name', 'badreload'])).code).toBe(0)
+      expect(JSON.parse((await get(`${r.url}/`)).body)).toMatchObject({ version: 2 })
+      const before = (await status(r)).workers.map((w) => w.pid).sort()
       writeFileSync(entry, "throw new Error('broken deploy')\n")
       const res = await r.cli(['reload', '--name', 'badreload'])
       expect(res.code).toBe(1)
       expect(res.stderr).toContain('ECOM_ERR_RELOAD')
       expect(res.stderr).toContain('broken deploy')
-      expect((await get(`${r.url}/`)).status).toBe(200)
+      expect(JSON.parse((await get(`${r.url}/`)).body)).toMatchObject({ version: 2 })
       expect((await status(r)).workers.map((w) => w.pid).sort()).toEqual(before)
     } finally {
       await r.stop()
