@@ -171,14 +171,17 @@ export class ClusterSupervisor implements Supervisor {
     })
     worker.on('error', () => {}) // IPC to a dying worker; its exit is handled below
     serveRateLimit(worker, this.#store)
-    worker.once('listening', () => {
+    worker.on('listening', (address) => {
+      // The app may open servers of its own; only the edge's port counts as up.
+      if (proc.listeningAt !== 0 || (this.#options.port !== 0 && address.port !== this.#options.port)) return
       proc.state = 'listening'
       proc.listeningAt = Date.now()
       onListening()
     })
     worker.once('exit', (code, signal) => {
       this.#procs.delete(proc)
-      if (proc.state === 'starting') {
+      // Never listened (crashed, or retired while starting): whoever waits for it must hear so.
+      if (proc.listeningAt === 0) {
         onFailed(proc.fatal ? errorFromFatal(proc.fatal) : new EntryLoadError(`worker ${slot.id} exited (${signal ?? `code ${code}`}) before it was listening`))
       }
       this.#onExit(proc, code, signal)
