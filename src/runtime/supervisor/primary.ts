@@ -173,7 +173,7 @@ export class ClusterSupervisor implements Supervisor {
     serveRateLimit(worker, this.#store)
     worker.on('listening', (address) => {
       // The app may open servers of its own; only the edge's port counts as up.
-      if (proc.listeningAt !== 0 || (this.#options.port !== 0 && address.port !== this.#options.port)) return
+      if (proc.state !== 'starting' || (this.#options.port !== 0 && address.port !== this.#options.port)) return
       proc.state = 'listening'
       proc.listeningAt = Date.now()
       onListening()
