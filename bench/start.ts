@@ -3,7 +3,7 @@
 // Each measurement is a few seconds; every process started here is stopped here (pm2 runs with its own
 // temporary PM2_HOME and its daemon is killed at the end).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -222,6 +222,8 @@ async function failedDuringReload(startUp: (port: number) => Promise<{ reload: (
 export const suite: BenchSuite = {
   area: 'start',
   async run(): Promise<BenchRow[]> {
+    // bin/ecom.js runs the compiled CLI, like an installed package would.
+    if (!existsSync(join(root, 'dist/cli/index.js'))) throw new Error('bench start: run `npm run build` first')
     const rows: BenchRow[] = []
     const note = `autocannon ${CONNECTIONS} connections, ${SECONDS}s`
 
