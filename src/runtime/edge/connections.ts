@@ -6,14 +6,6 @@ const kTracked = Symbol('ecom.connection')
 
 type TrackedSocket = Socket & { [kTracked]?: Tracked }
 
-// Shared by every response: no closure per request on the hot path.
-function onResponseClose(this: EdgeResponse): void {
-  const t = this.conn
-  if (!t) return
-  if (t.res === this) t.res = null
-  if (--t.active === 0) t.idleSince = Date.now()
-}
-
 /**
  * Counts open connections and what each is doing, for three jobs: the per-worker connection limit
  * (a connection over it is answered 503 + `Connection: close` instead of being dropped silently),
@@ -52,7 +44,11 @@ export class ConnectionTracker {
     return this.#draining
   }
 
-  /** Call at the start of every request; says whether the connection is over the limit. */
+  /**
+   * Call at the start of every request; says whether the connection is over the limit. The caller
+   * calls `end(res)` when the response closes (the edge does it from the one 'close' listener it adds
+   * per response anyway).
+   */
   begin(req: IncomingMessage, res: EdgeResponse): boolean {
     const t = (req.socket as TrackedSocket)[kTracked]
     if (this.#draining) res.setHeader('Connection', 'close')
@@ -60,8 +56,15 @@ export class ConnectionTracker {
     t.active++
     t.res = res
     res.conn = t
-    res.on('close', onResponseClose)
     return t.overLimit
+  }
+
+  end(res: EdgeResponse): void {
+    const t = res.conn
+    if (!t) return
+    res.conn = null
+    if (t.res === res) t.res = null
+    if (--t.active === 0) t.idleSince = Date.now()
   }
 
   /**

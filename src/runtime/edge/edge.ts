@@ -83,8 +83,11 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
   const policy = rl ? rateLimitPolicy(rl.limit, rl.windowMs) : ''
   const tooLarge = `request body larger than ${bodyLimit} bytes`
 
-  // One listener function for every response, so the hot path allocates no closure for it.
-  function onFinish(this: EdgeResponse): void {
+  // One listener function for every response, so the hot path allocates no closure for it. 'close'
+  // comes after 'finish' and also when the client went away mid-response (not counted as answered).
+  function onClose(this: EdgeResponse): void {
+    connections.end(this)
+    if (!this.writableFinished) return
     const req = this.req
     const seconds = (performance.now() - this.started) / 1000
     metrics.requests.record(req.method ?? 'GET', routeLabel(req as never), this.statusCode, seconds)
@@ -116,7 +119,7 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
     req.id = id
     req.baseLogger = logger
     res.setHeader('X-Request-Id', id)
-    res.on('finish', onFinish)
+    res.on('close', onClose)
 
     if (overLimit) return refuse(res, new ServerBusyError(), true)
 
