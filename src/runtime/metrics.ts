@@ -54,7 +54,7 @@ const textWaiters = new Map<number, (text: string) => void>()
 let textListening = false
 
 /** Worker side: the cluster-wide text, merged by the primary. */
-export function requestClusterMetrics(timeoutMs = 3000): Promise<string> {
+export function requestClusterMetrics(timeoutMs = 5000): Promise<string> {
   if (!textListening) {
     textListening = true
     process.on('message', (msg: unknown) => {
@@ -88,7 +88,7 @@ export interface MetricsPeer {
 let snapSeq = 0
 
 /** Primary side: gather every worker's snapshot plus the primary's own, merged into one text. */
-export async function collectClusterMetrics(peers: MetricsPeer[], timeoutMs = 1000): Promise<string> {
+export async function collectClusterMetrics(peers: MetricsPeer[], timeoutMs = 2000): Promise<string> {
   const id = ++snapSeq
   const gathered = await Promise.all(
     peers.filter((p) => p.isConnected()).map(

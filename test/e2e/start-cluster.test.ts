@@ -133,10 +133,11 @@ describe('ecom start with 2 workers', () => {
     const slow = get(`${r.url}/slow?ms=800`)
     await sleep(150)
     r.child.kill('SIGTERM')
-    await sleep(100)
     // The keep-alive socket opened before the signal is still served, and says the app is not ready.
-    const ready = await get(`${r.url}/readyz`, { agent: keepAlive })
-    expect(ready.status).toBe(503)
+    const ready = await waitFor(async () => {
+      const res = await get(`${r.url}/readyz`, { agent: keepAlive })
+      return res.status === 503 ? res : undefined
+    })
     expect(ready.headers.connection).toBe('close')
     keepAlive.destroy()
     const res = await slow

@@ -86,7 +86,8 @@ describe('ecom start: supervision', () => {
     await sleep(200)
     const t0 = Date.now()
     r.child.kill('SIGINT')
-    await sleep(300)
+    // Draining: the workers have left the rotation, so new connections are refused.
+    await waitFor(async () => (await get(`${r.url}/`).catch((e: Error) => e)) instanceof Error)
     expect(r.child.exitCode).toBe(null) // still draining the slow request
     r.child.kill('SIGINT')
     const { code } = await r.exited

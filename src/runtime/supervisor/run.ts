@@ -42,26 +42,18 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
     await supervisor.stop()
     return { stopped: true }
   })
-  debug('primary %d: forking workers %dms after process start (cpu %dms)', process.pid, Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
-  try {
-    await supervisor.start()
-  } catch (err) {
-    await control.close()
-    throw err
-  }
-  debug('primary %d: all workers listening %dms after process start', process.pid, Math.round(performance.now()))
-  logger.info(
-    { app: options.name, workers: options.workers, host: options.host, port: options.port, control: control.path },
-    `ecom: ${options.name} listening on http://${options.host}:${options.port} (${options.workers === 1 ? 'single process' : `${options.workers} workers`})`
-  )
-
+  // Signals are handled from before the first fork: a SIGTERM that arrives while workers are still
+  // starting must not kill the primary with its default action and orphan them.
+  let started = false
+  let stopRequested = false
   let forced = false
   let signals = 0
   const onStop = (signal: NodeJS.Signals): void => {
     signals++
     if (signals === 1) {
       logger.info({ signal }, `${signal}: draining (send it again to force)`)
-      void supervisor.stop()
+      if (started) void supervisor.stop()
+      else stopRequested = true
     } else {
       forced = true
       logger.warn({ signal }, `${signal} again: forcing exit`)
@@ -69,6 +61,7 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
     }
   }
   const onReload = (): void => {
+    if (!started) return
     supervisor.reload().then(
       (r) => logger.info(r, 'SIGHUP: reload complete'),
       (err: unknown) => logger.error({ err }, 'SIGHUP: reload failed')
@@ -77,12 +70,35 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
   process.on('SIGTERM', onStop)
   process.on('SIGINT', onStop)
   process.on('SIGHUP', onReload)
-  try {
-    await supervisor.done
-  } finally {
+  const removeHandlers = (): void => {
     process.off('SIGTERM', onStop)
     process.off('SIGINT', onStop)
     process.off('SIGHUP', onReload)
+  }
+
+  debug('primary %d: forking workers %dms after process start (cpu %dms)', process.pid, Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
+  try {
+    await supervisor.start()
+  } catch (err) {
+    removeHandlers()
+    await control.close()
+    if (forced) return { forced }
+    throw err
+  }
+  started = true
+  debug('primary %d: all workers listening %dms after process start', process.pid, Math.round(performance.now()))
+  if (stopRequested) void supervisor.stop()
+  else {
+    logger.info(
+      { app: options.name, workers: options.workers, host: options.host, port: options.port, control: control.path },
+      `ecom: ${options.name} listening on http://${options.host}:${options.port} (${options.workers === 1 ? 'single process' : `${options.workers} workers`})`
+    )
+  }
+
+  try {
+    await supervisor.done
+  } finally {
+    removeHandlers()
     await control.close()
   }
   return { forced }

@@ -39,6 +39,8 @@ export class SingleSupervisor implements Supervisor {
     })
     await this.#server.listen()
     httpMetrics().register(getRegistry())
+    // Forced to stop while the entry was still loading: do not stay up.
+    if (this.#stopping) this.#server.server.close()
   }
 
   status(): AppStatus {
