@@ -83,7 +83,10 @@ export interface Reply {
   body: string
 }
 
-export function get(url: string, opts: { headers?: Record<string, string>; agent?: Agent; method?: string; body?: string } = {}): Promise<Reply> {
+export function get(
+  url: string,
+  opts: { headers?: Record<string, string>; agent?: Agent; method?: string; body?: string; timeoutMs?: number } = {}
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent ?? false }, (res) => {
       let body = ''
@@ -93,7 +96,7 @@ export function get(url: string, opts: { headers?: Record<string, string>; agent
       res.on('error', reject)
     })
     req.on('error', reject)
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')))
+    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error('timeout')))
     req.end(opts.body)
   })
 }

@@ -82,12 +82,12 @@ describe('ecom start: supervision', () => {
 
   it('forces the exit on a second signal instead of waiting for the grace period', async () => {
     const r = await startApp([app('plain.mjs'), '--workers', '2', '--grace', '30s', '--name', 'force'], env, { workers: 2 })
-    const slow = get(`${r.url}/slow?ms=20000`).catch((e: Error) => e)
+    const slow = get(`${r.url}/slow?ms=20000`, { timeoutMs: 60_000 }).catch((e: Error) => e)
     await sleep(200)
     const t0 = Date.now()
     r.child.kill('SIGINT')
-    // Draining: the workers have left the rotation, so new connections are refused.
-    await waitFor(async () => (await get(`${r.url}/`).catch((e: Error) => e)) instanceof Error)
+    // Draining: the workers have left the rotation, so a new connection is no longer served.
+    await waitFor(async () => (await get(`${r.url}/`, { timeoutMs: 1000 }).catch((e: Error) => e)) instanceof Error)
     expect(r.child.exitCode).toBe(null) // still draining the slow request
     r.child.kill('SIGINT')
     const { code } = await r.exited
