@@ -11,6 +11,10 @@ type Register = (program: Command) => void
 async function loadCommands(): Promise<Register[]> {
   const modules: Array<{ register: Register }> = await Promise.all([
     // command modules are appended here, one line each
+    import('./start.js'),
+    import('./status.js'),
+    import('./reload.js'),
+    import('./stop.js'),
   ])
   return modules.map((m) => m.register)
 }

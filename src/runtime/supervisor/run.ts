@@ -1,0 +1,105 @@
+import { existsSync, statSync } from 'node:fs'
+import { debuglog } from 'node:util'
+import { EntryNotFoundError, InvalidOptionError } from '../../errors.js'
+import { createLazyLogger } from '../logger.js'
+import { listenControl } from './control-socket.js'
+import type { StartOptions } from './options.js'
+import type { Supervisor } from './status.js'
+
+const debug = debuglog('ecom')
+
+export interface RunResult {
+  /** True when a second signal cut the drain short. */
+  forced: boolean
+}
+
+/**
+ * Run an app until it is stopped: by SIGTERM/SIGINT (drain, then resolve; a second signal forces), by
+ * `ecom stop`, or by the cluster giving up (rejects). SIGHUP and `ecom reload` roll the workers.
+ */
+export async function runStart(options: StartOptions): Promise<RunResult> {
+  if (!existsSync(options.entry) || !statSync(options.entry).isFile()) {
+    throw new EntryNotFoundError(`entry ${options.entry} does not exist`)
+  }
+  if (options.envFile !== null) {
+    try {
+      process.loadEnvFile(options.envFile)
+    } catch (err) {
+      throw new InvalidOptionError(`options.envFile must be a readable .env file, got "${options.envFile}": ${(err as Error).message}`, { cause: err })
+    }
+  }
+  const logger = createLazyLogger({ base: { pid: process.pid, role: options.workers === 1 ? 'single' : 'primary' } })
+  // Each mode loads only its own modules: the cluster primary never loads the edge or prom-client
+  // before its workers are forked.
+  const supervisor: Supervisor =
+    options.workers === 1
+      ? new (await import('./single.js')).SingleSupervisor(options, logger)
+      : new (await import('./primary.js')).ClusterSupervisor(options, logger)
+
+  const control = await listenControl(options.name, options.port, async (cmd) => {
+    if (cmd === 'status') return supervisor.status()
+    if (cmd === 'reload') return supervisor.reload()
+    await supervisor.stop()
+    return { stopped: true }
+  })
+  // Signals are handled from before the first fork: a SIGTERM that arrives while workers are still
+  // starting must not kill the primary with its default action and orphan them.
+  let started = false
+  let stopRequested = false
+  let forced = false
+  let signals = 0
+  const onStop = (signal: NodeJS.Signals): void => {
+    signals++
+    if (signals === 1) {
+      logger.info({ signal }, `${signal}: draining (send it again to force)`)
+      if (started) void supervisor.stop()
+      else stopRequested = true
+    } else {
+      forced = true
+      logger.warn({ signal }, `${signal} again: forcing exit`)
+      supervisor.force()
+    }
+  }
+  const onReload = (): void => {
+    if (!started) return
+    supervisor.reload().then(
+      (r) => logger.info(r, 'SIGHUP: reload complete'),
+      (err: unknown) => logger.error({ err }, 'SIGHUP: reload failed')
+    )
+  }
+  process.on('SIGTERM', onStop)
+  process.on('SIGINT', onStop)
+  process.on('SIGHUP', onReload)
+  const removeHandlers = (): void => {
+    process.off('SIGTERM', onStop)
+    process.off('SIGINT', onStop)
+    process.off('SIGHUP', onReload)
+  }
+
+  debug('primary %d: forking workers %dms after process start (cpu %dms)', process.pid, Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
+  try {
+    await supervisor.start()
+  } catch (err) {
+    removeHandlers()
+    await control.close()
+    if (forced) return { forced }
+    throw err
+  }
+  started = true
+  debug('primary %d: all workers listening %dms after process start', process.pid, Math.round(performance.now()))
+  if (stopRequested) void supervisor.stop()
+  else {
+    logger.info(
+      { app: options.name, workers: options.workers, host: options.host, port: options.port, control: control.path },
+      `ecom: ${options.name} listening on http://${options.host}:${options.port} (${options.workers === 1 ? 'single process' : `${options.workers} workers`})`
+    )
+  }
+
+  try {
+    await supervisor.done
+  } finally {
+    removeHandlers()
+    await control.close()
+  }
+  return { forced }
+}
