@@ -1,2 +1,6 @@
 // The `ecom/runtime` entry. Named exports only, one line per public piece.
 export { VERSION } from '../version.js'
+
+// runtime toolkit: worker pool, dns, safe fs, keyring, http client, process manager
+export { SafeFs, getSafeFs } from '../runtime/safe-fs.js'
+export type { SafeFsOptions, WriteOptions } from '../runtime/safe-fs.js'
