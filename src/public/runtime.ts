@@ -4,3 +4,5 @@ export { VERSION } from '../version.js'
 // runtime toolkit: worker pool, dns, safe fs, keyring, http client, process manager
 export { SafeFs, getSafeFs } from '../runtime/safe-fs.js'
 export type { SafeFsOptions, WriteOptions } from '../runtime/safe-fs.js'
+export { Keyring, maskPan, randomToken } from '../runtime/keyring.js'
+export type { KeyringOptions, KeyInfo } from '../runtime/keyring.js'
