@@ -1,0 +1,286 @@
+import { channel } from 'node:diagnostics_channel'
+import { availableParallelism } from 'node:os'
+import { isAbsolute } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { debuglog } from 'node:util'
+import type { TransferListItem, Worker } from 'node:worker_threads'
+import { Piscina, queueOptionsSymbol } from 'piscina'
+import {
+  InvalidOptionError,
+  PoolClosedError,
+  PoolQueueFullError,
+  PoolTaskAbortedError,
+  PoolTaskTimeoutError,
+  PoolWorkerExitedError,
+} from '../errors.js'
+import type { RecycleMessage, TaskEnvelope } from './worker-pool/entry.js'
+import { poolMetrics, trackPool, type PoolMetrics } from './worker-pool/metrics.js'
+import { PRIORITIES, PriorityTaskQueue, type Priority, type QueueOptions } from './worker-pool/priority-queue.js'
+
+export type { Priority }
+
+const debug = debuglog('ecom')
+
+/** The part of piscina's per-thread view the pool uses. */
+interface PiscinaWorker {
+  readonly id: number
+  readonly currentUsage: number
+  readonly terminating: boolean
+}
+const taskChannel = channel('ecom:pool:task')
+
+export interface WorkerPoolOptions {
+  /** Default task module (path or file: URL; .ts, .mts, .js, .mjs, .cjs). Tasks may name another. */
+  filename?: string | URL
+  /** Label for metrics and diagnostics. @default "default" */
+  name?: string
+  /** Worker threads. @default max(1, floor(availableParallelism() / ECOM_CLUSTER_SIZE)) — the cores divided among cluster workers */
+  threads?: number
+  /** Tasks allowed to wait; beyond it `run()` rejects with PoolQueueFullError. @default Infinity */
+  maxQueue?: number
+  /** Default per-task timeout in ms; 0 for none. @default 0 */
+  taskTimeout?: number
+  /** A worker whose V8 heap exceeds this many MiB after a task is replaced once idle; 0 for no limit. @default 0 */
+  maxHeapMb?: number
+  /** Hard V8 old-space limit per thread in MiB (the thread dies past it). @default Node's default */
+  maxOldGenerationMb?: number
+  /** Passes over a waiting lower-priority task before it is served anyway. @default 8 */
+  starvationLimit?: number
+}
+
+export interface RunOptions {
+  /** Task module for this call; the pool's `filename` by default. */
+  filename?: string | URL
+  /** Export to call. @default "default" */
+  name?: string
+  /** @default "normal" */
+  priority?: Priority
+  /** ms; overrides the pool's taskTimeout. */
+  timeout?: number
+  signal?: AbortSignal
+  transferList?: readonly TransferListItem[]
+}
+
+interface FilledOptions {
+  name: string
+  threads: number
+  maxQueue: number
+  taskTimeout: number
+  maxHeapMb: number
+  starvationLimit: number
+}
+
+/** Threads a pool gets by default: inside `ecom start`, the cores divided among the cluster workers. */
+export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const size = Number.parseInt(env.ECOM_CLUSTER_SIZE ?? '1', 10)
+  return Math.max(1, Math.floor(availableParallelism() / (Number.isFinite(size) && size > 0 ? size : 1)))
+}
+
+function positiveInt(name: string, v: unknown, min: number, allowInfinity = false): number {
+  if (allowInfinity && v === Number.POSITIVE_INFINITY) return v
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new InvalidOptionError(`options.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`)
+  }
+  return v
+}
+
+function toFileUrl(f: string | URL): string {
+  if (f instanceof URL) return f.href
+  if (f.startsWith('file:')) return f
+  if (!isAbsolute(f)) throw new InvalidOptionError(`filename must be an absolute path or a file: URL, got ${JSON.stringify(f)}`)
+  return pathToFileURL(f).href
+}
+
+/**
+ * A piscina pool with priorities, timeouts, heap-based recycling and metrics. Task modules may be
+ * TypeScript: the worker entry registers tsx before importing them.
+ */
+export class WorkerPool {
+  readonly options: Readonly<FilledOptions>
+  readonly #piscina: Piscina
+  readonly #queue: PriorityTaskQueue
+  readonly #file: string | undefined
+  readonly #metrics: PoolMetrics
+  readonly #recycling = new Set<number>()
+  // piscina's per-thread view (currentUsage), from its workerCreate/workerDestroy events.
+  readonly #workers = new Map<number, PiscinaWorker>()
+  #recycled = 0
+  readonly #untrack: () => void
+  #closed = false
+
+  constructor(options: WorkerPoolOptions = {}) {
+    const o: FilledOptions = {
+      name: options.name ?? 'default',
+      threads: positiveInt('threads', options.threads ?? defaultThreadCount(), 1),
+      maxQueue: positiveInt('maxQueue', options.maxQueue ?? Number.POSITIVE_INFINITY, 0, true),
+      taskTimeout: positiveInt('taskTimeout', options.taskTimeout ?? 0, 0),
+      maxHeapMb: positiveInt('maxHeapMb', options.maxHeapMb ?? 0, 0),
+      starvationLimit: positiveInt('starvationLimit', options.starvationLimit ?? 8, 1),
+    }
+    if (typeof o.name !== 'string' || o.name === '') throw new InvalidOptionError('options.name must be a non-empty string')
+    this.options = Object.freeze(o)
+    this.#file = options.filename === undefined ? undefined : toFileUrl(options.filename)
+    this.#queue = new PriorityTaskQueue(o.starvationLimit)
+    // From source (vitest, tsx) the entry itself is .ts, so the thread needs tsx before piscina loads it.
+    const fromSource = import.meta.url.endsWith('.ts')
+    const entry = new URL(`./worker-pool/entry.${fromSource ? 'ts' : 'js'}`, import.meta.url)
+    this.#piscina = new Piscina({
+      filename: fileURLToPath(entry),
+      name: 'default',
+      minThreads: o.threads,
+      maxThreads: o.threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      maxQueue: o.maxQueue,
+      taskQueue: this.#queue,
+      // Put a task that could not be placed back at the front of its priority, not at the tail.
+      stricterFIFO: true,
+      execArgv: fromSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
+      workerData: { maxHeapBytes: o.maxHeapMb * 1024 * 1024 },
+      ...(options.maxOldGenerationMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb } } : {}),
+      loadBalancer: (_task, workers) => {
+        for (const w of workers) {
+          if (w.currentUsage === 0 && !w.terminating && !this.#recycling.has(w.id)) return w
+        }
+        return null
+      },
+    })
+    this.#piscina.on('workerCreate', (w: PiscinaWorker) => this.#workers.set(w.id, w))
+    this.#piscina.on('workerDestroy', (w: PiscinaWorker) => this.#workers.delete(w.id))
+    this.#piscina.on('message', (m: RecycleMessage) => {
+      if (m && typeof m.ecomRecycle === 'number') {
+        debug('pool %s: thread %d heap %d bytes over the limit, recycling', o.name, m.ecomRecycle, m.heapUsed)
+        this.#recycling.add(m.ecomRecycle)
+        this.#recycleIdle()
+      }
+    })
+    // Errors of idle threads (piscina emits them when no task is there to receive them).
+    this.#piscina.on('error', (err: Error) => debug('pool %s: worker error %s', o.name, err.message))
+    this.#metrics = poolMetrics()
+    this.#untrack = trackPool(this)
+  }
+
+  get name(): string {
+    return this.options.name
+  }
+  get queueSize(): number {
+    return this.#piscina.queueSize
+  }
+  get utilization(): number {
+    return this.#piscina.utilization
+  }
+  get threadCount(): number {
+    return this.#piscina.threads.length
+  }
+  get threads(): readonly Worker[] {
+    return this.#piscina.threads
+  }
+  /** Threads replaced because their heap grew past `maxHeapMb`. */
+  get recycled(): number {
+    return this.#recycled
+  }
+  get completed(): number {
+    return this.#piscina.completed
+  }
+
+  /** Run a task: the export `name` (default export by default) of the task module, called with `arg`. */
+  async run<R = unknown>(arg: unknown, options: RunOptions = {}): Promise<R> {
+    if (this.#closed) throw new PoolClosedError(`worker pool "${this.name}" is closed`)
+    const file = options.filename === undefined ? this.#file : toFileUrl(options.filename)
+    if (file === undefined) throw new InvalidOptionError('no task module: pass options.filename to the pool or to run()')
+    const priority = options.priority ?? 'normal'
+    if (!PRIORITIES.includes(priority)) {
+      throw new InvalidOptionError(`options.priority must be "high", "normal" or "low", got ${JSON.stringify(priority)}`)
+    }
+    if (this.#piscina.queueSize >= this.options.maxQueue && this.#piscina.queueSize > 0) {
+      this.#metrics.tasks.inc({ pool: this.name, outcome: 'rejected' })
+      throw new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`)
+    }
+    const timeout = options.timeout ?? this.options.taskTimeout
+    let timer: AbortSignal | undefined
+    let signal = options.signal
+    if (timeout > 0) {
+      timer = AbortSignal.timeout(timeout)
+      signal = signal ? AbortSignal.any([signal, timer]) : timer
+    }
+    const qo: QueueOptions = { priority }
+    const envelope: TaskEnvelope & { [queueOptionsSymbol]: QueueOptions } = {
+      f: file,
+      n: options.name ?? '',
+      a: arg,
+      [queueOptionsSymbol]: qo,
+    }
+    const submitted = performance.now()
+    let outcome = 'ok'
+    let error: unknown
+    try {
+      return (await this.#piscina.run(envelope, {
+        signal: signal ?? null,
+        transferList: options.transferList as never,
+      })) as R
+    } catch (err) {
+      outcome = 'error'
+      error = this.#mapError(err, timer, timeout)
+      if (error instanceof PoolTaskTimeoutError) outcome = 'timeout'
+      else if (error instanceof PoolTaskAbortedError) outcome = 'aborted'
+      throw error
+    } finally {
+      const end = performance.now()
+      const started = qo.dequeuedAt ?? submitted
+      this.#metrics.wait.observe({ pool: this.name, priority }, (started - submitted) / 1000)
+      this.#metrics.run.observe({ pool: this.name }, (end - started) / 1000)
+      this.#metrics.tasks.inc({ pool: this.name, outcome })
+      if (taskChannel.hasSubscribers) {
+        taskChannel.publish({ pool: this.name, file, name: envelope.n, priority, waitMs: started - submitted, runMs: end - started, outcome, error })
+      }
+      if (this.#recycling.size > 0) this.#recycleIdle()
+    }
+  }
+
+  /** Stop taking tasks and wait for queued and running ones to finish. */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#piscina.close()
+    this.#untrack()
+  }
+
+  /** Stop at once: queued and running tasks reject. */
+  async destroy(): Promise<void> {
+    this.#closed = true
+    await this.#piscina.destroy()
+    this.#untrack()
+  }
+
+  #mapError(err: unknown, timer: AbortSignal | undefined, timeout: number): unknown {
+    const e = err as Error
+    if (e?.name === 'AbortError') {
+      if (timer?.aborted) return new PoolTaskTimeoutError(`task timed out after ${timeout} ms in worker pool "${this.name}"`, { cause: err })
+      return new PoolTaskAbortedError(`task aborted in worker pool "${this.name}"`, { cause: err })
+    }
+    if (e?.message === 'Task queue is at limit') {
+      return new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`, { cause: err })
+    }
+    if (e?.message === 'Terminating worker thread' || /^worker exited with code/.test(e?.message ?? '') || (e as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      return new PoolWorkerExitedError(`a worker thread of pool "${this.name}" exited while running the task: ${e.message}`, { cause: err })
+    }
+    return err
+  }
+
+  // Threads marked for recycling get no new tasks (see the balancer); once idle they are terminated
+  // and piscina starts a replacement to keep the pool at its size.
+  #recycleIdle(): void {
+    for (const id of this.#recycling) {
+      const iface = this.#workers.get(id)
+      const thread = this.#piscina.threads.find((t) => t.threadId === id)
+      if (!iface || !thread) {
+        this.#recycling.delete(id)
+        continue
+      }
+      if (iface.currentUsage === 0) {
+        this.#recycling.delete(id)
+        this.#recycled++
+        debug('pool %s: terminating thread %d', this.name, id)
+        void thread.terminate()
+      }
+    }
+  }
+}

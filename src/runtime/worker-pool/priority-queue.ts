@@ -1,0 +1,115 @@
+import type { TaskQueue } from 'piscina'
+import { queueOptionsSymbol } from 'piscina'
+
+type Task = Parameters<TaskQueue['push']>[0]
+
+export type Priority = 'high' | 'normal' | 'low'
+export const PRIORITIES: readonly Priority[] = ['high', 'normal', 'low']
+const LEVEL: Record<Priority, number> = { high: 0, normal: 1, low: 2 }
+
+/** What the pool puts under piscina's queue-options symbol on each task payload. */
+export interface QueueOptions {
+  priority: Priority
+  /** Set when the task leaves the queue (performance.now()), for the wait-time metric. */
+  dequeuedAt?: number
+}
+
+class Fifo<T> {
+  #items: T[] = []
+  #head = 0
+  get size(): number {
+    return this.#items.length - this.#head
+  }
+  push(v: T): void {
+    this.#items.push(v)
+  }
+  unshift(v: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = v
+    else this.#items.unshift(v)
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined
+    const v = this.#items[this.#head]
+    this.#items[this.#head++] = undefined as T
+    // Compact now and then so a long-lived queue does not keep a growing dead prefix.
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+    return v
+  }
+  remove(v: T): boolean {
+    const i = this.#items.indexOf(v, this.#head)
+    if (i === -1) return false
+    this.#items.splice(i, 1)
+    return true
+  }
+}
+
+function optionsOf(task: Task): QueueOptions | null {
+  return (task as unknown as Record<symbol, QueueOptions | null>)[queueOptionsSymbol] ?? null
+}
+
+/**
+ * piscina `taskQueue`: strict priority, FIFO within a priority, and a starvation guard: a non-empty
+ * lower level that has been passed over `starvationLimit` times in a row is served next, so low
+ * priority work keeps moving (at a rate of at least 1 in starvationLimit + 1) under sustained high load.
+ */
+export class PriorityTaskQueue implements TaskQueue {
+  readonly #levels = [new Fifo<Task>(), new Fifo<Task>(), new Fifo<Task>()]
+  readonly #passed = [0, 0, 0]
+  readonly #limit: number
+  #last: Task | undefined
+  #lastPassed = [0, 0, 0]
+
+  constructor(starvationLimit = 8) {
+    this.#limit = starvationLimit
+  }
+
+  get size(): number {
+    return this.#levels[0]!.size + this.#levels[1]!.size + this.#levels[2]!.size
+  }
+
+  sizeOf(priority: Priority): number {
+    return this.#levels[LEVEL[priority]]!.size
+  }
+
+  push(task: Task): void {
+    this.#levels[LEVEL[optionsOf(task)?.priority ?? 'normal']]!.push(task)
+  }
+
+  // piscina (with stricterFIFO) puts back a task it shifted but could not place: it goes back to the
+  // front of its level, and the shift did not happen as far as starvation accounting is concerned.
+  unshift(task: Task): void {
+    this.#levels[LEVEL[optionsOf(task)?.priority ?? 'normal']]!.unshift(task)
+    if (task === this.#last) {
+      this.#passed.splice(0, 3, ...this.#lastPassed)
+      this.#last = undefined
+    }
+  }
+
+  remove(task: Task): void {
+    for (const level of this.#levels) if (level.remove(task)) return
+  }
+
+  shift(): Task | null {
+    let pick = -1
+    // Lowest level first, so the longest-starved work wins when both lower levels are due.
+    for (let l = 2; l >= 1; l--) {
+      if (this.#levels[l]!.size > 0 && this.#passed[l]! >= this.#limit) {
+        pick = l
+        break
+      }
+    }
+    if (pick === -1) pick = this.#levels.findIndex((q) => q.size > 0)
+    if (pick === -1) return null
+    this.#lastPassed = [...this.#passed]
+    for (let l = pick + 1; l < 3; l++) if (this.#levels[l]!.size > 0) this.#passed[l]!++
+    this.#passed[pick] = 0
+    const task = this.#levels[pick]!.shift()!
+    this.#last = task
+    const opts = optionsOf(task)
+    if (opts) opts.dequeuedAt = performance.now()
+    return task
+  }
+}
