@@ -146,6 +146,7 @@ export class CachingResolver {
     const ip = isIP(hostname)
     if (ip !== 0) return [{ address: hostname, family: ip }]
     const name = hostname.toLowerCase()
+    if (this.#hosts && !this.#hosts.loaded) await this.#hosts.ready
     const fromHosts = this.#hosts?.get(name)
     if (fromHosts) {
       const list = fromHosts.filter((e: HostsEntry) => family === 0 || e.family === family)

@@ -35,8 +35,15 @@ export class HostsFile {
   #checkedAt = 0
   #checking: Promise<void> | undefined
 
+  /** False until the first read finished; lookups wait for it so the file is honoured from the start. */
+  loaded = false
+  readonly ready: Promise<void>
+
   constructor(readonly path: string, readonly interval: number) {
     this.#check()
+    this.ready = this.#checking!.then(() => {
+      this.loaded = true
+    })
   }
 
   #check(): void {
