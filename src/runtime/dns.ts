@@ -79,6 +79,7 @@ export class CachingResolver {
   readonly #resolver: dnsPromises.Resolver
   readonly #cache = new Map<string, Entry>()
   readonly #inflight = new Map<string, Promise<LookupAddress[]>>()
+  readonly #merged = new Map<string, { a: Entry; b: Entry; list: LookupAddress[] }>()
   readonly #hosts: HostsFile | undefined
   readonly #counter = metric()
   readonly #hit = this.#counter.labels('hit')
@@ -131,6 +132,13 @@ export class CachingResolver {
     else if (typeof options === 'number') opts = { family: options }
     else if (options) opts = options
     const family = opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : (opts.family ?? 0)
+    // Fast path: a fresh cached answer is delivered without promises (still asynchronously).
+    const cached = this.#fresh(hostname, family as 0 | 4 | 6)
+    if (cached !== undefined) {
+      if (opts.all) process.nextTick(cb!, null, cached)
+      else process.nextTick(cb!, null, cached[0]!.address, cached[0]!.family)
+      return
+    }
     this.lookupAsync(hostname, { family: family as 0 | 4 | 6, all: opts.all === true }).then(
       (list) => {
         if (opts.all) cb!(null, list)
@@ -166,6 +174,35 @@ export class CachingResolver {
     throw errs.find((e) => e instanceof DnsResolveError) ?? errs[0]
   }
 
+  /** Fresh positive answer from the cache (or hosts file) without any I/O, else undefined. */
+  #fresh(hostname: string, family: 0 | 4 | 6): LookupAddress[] | undefined {
+    if (this.#hosts && !this.#hosts.loaded) return undefined
+    const name = hostname.toLowerCase()
+    const fromHosts = this.#hosts?.get(name)
+    if (fromHosts) return undefined // rare; the slow path filters and counts it
+    const now = Date.now()
+    if (family !== 0) {
+      const e = this.#cache.get(`${family}:${name}`)
+      if (e === undefined || e.error || e.expires <= now) return undefined
+      this.#hit.inc()
+      return e.addresses
+    }
+    const a = this.#cache.get(`4:${name}`)
+    const b = this.#cache.get(`6:${name}`)
+    if (a === undefined || b === undefined || a.expires <= now || b.expires <= now) return undefined
+    if (a.error && b.error) return undefined
+    this.#hit.inc()
+    if (b.error) return a.addresses
+    if (a.error) return b.addresses
+    // The merged list is kept until either family's entry is replaced.
+    const m = this.#merged.get(name)
+    if (m && m.a === a && m.b === b) return m.list
+    const list = this.#order([...a.addresses, ...b.addresses])
+    this.#merged.set(name, { a, b, list })
+    if (this.#merged.size > this.options.maxEntries) this.#merged.delete(this.#merged.keys().next().value!)
+    return list
+  }
+
   /** Wait for the hosts file check in progress (if any). */
   async hostsSettled(): Promise<void> {
     await this.#hosts?.settled()
@@ -173,6 +210,7 @@ export class CachingResolver {
 
   clear(): void {
     this.#cache.clear()
+    this.#merged.clear()
   }
 
   #order(list: LookupAddress[]): LookupAddress[] {

@@ -70,6 +70,9 @@ const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, o
 interface OriginState {
   pool: Pool
   breaker: CircuitBreaker | undefined
+  // Metric children bound to this origin's label, so the hot path does no label hashing.
+  duration: ReturnType<Histogram<'origin'>['labels']>
+  outcomes: Map<string, ReturnType<Counter<'origin' | 'outcome'>['labels']>>
 }
 
 function metrics() {
@@ -146,8 +149,8 @@ export class HttpClient {
     const origin = u.origin
     const state = this.#origin(origin)
     const method = (options.method ?? 'GET').toUpperCase()
-    const headers: Record<string, string> = { ...options.headers }
-    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey
+    let headers = options.headers
+    if (options.idempotencyKey !== undefined) headers = { ...headers, 'idempotency-key': options.idempotencyKey }
     const retryable = IDEMPOTENT.has(method) || (options.idempotencyKey !== undefined && (method === 'POST' || method === 'PATCH'))
     const maxAttempts = 1 + (retryable ? (options.retries ?? this.options.retries) : 0)
     const path = `${u.pathname}${u.search}`
@@ -168,11 +171,10 @@ export class HttpClient {
       } catch (err) {
         outcome = { err }
       }
-      const elapsed = (performance.now() - started) / 1000
-      this.#m.duration.observe({ origin }, elapsed)
+      state.duration.observe((performance.now() - started) / 1000)
       if (outcome.res) {
         const status = outcome.res.statusCode
-        this.#m.requests.inc({ origin, outcome: String(status) })
+        this.#count(state, origin, status)
         if (status >= 500) breaker?.failure()
         else breaker?.success()
         if (!RETRY_STATUS.has(status) || attempt >= maxAttempts) return outcome.res
@@ -184,7 +186,7 @@ export class HttpClient {
         throw outcome.err
       }
       const err = mapError(outcome.err, origin)
-      this.#m.requests.inc({ origin, outcome: (err as { code?: string }).code ?? 'error' })
+      this.#count(state, origin, (err as { code?: string }).code ?? 'error')
       breaker?.failure()
       const transient = err instanceof HttpTimeoutError || err instanceof HttpConnectionError
       if (!transient || attempt >= maxAttempts) throw err
@@ -207,10 +209,17 @@ export class HttpClient {
     await sleep(Math.min(ms, this.options.maxRetryDelay), signal)
   }
 
+  #count(state: OriginState, origin: string, outcome: string | number): void {
+    let c = state.outcomes.get(String(outcome))
+    if (!c) {
+      c = this.#m.requests.labels(origin, String(outcome))
+      state.outcomes.set(String(outcome), c)
+    }
+    c.inc()
+  }
+
   async #read(res: Dispatcher.ResponseData): Promise<HttpResponse> {
-    const chunks: Buffer[] = []
-    for await (const chunk of res.body) chunks.push(chunk as Buffer)
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    const body = Buffer.from(await res.body.arrayBuffer())
     return {
       statusCode: res.statusCode,
       headers: res.headers as IncomingHttpHeaders,
@@ -236,6 +245,8 @@ export class HttpClient {
         gauge.set({ origin }, STATE_VALUE[st])
         debug('http-client: breaker for %s is %s', origin, st)
       }) : undefined,
+      duration: this.#m.duration.labels(origin),
+      outcomes: new Map(),
     }
     gauge.set({ origin }, 0)
     this.#origins.set(origin, s)

@@ -223,7 +223,8 @@ export class SafeFs {
     try {
       const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode ?? 0o644)
       try {
-        await fh.writeFile(content)
+        let off = 0
+        while (off < content.length) off += (await fh.write(content, off, content.length - off, off)).bytesWritten
         await fh.sync()
       } finally {
         await fh.close()
@@ -233,8 +234,6 @@ export class SafeFs {
       await this.#rotateBackups(abs)
       await rename(tmp, abs)
       if (this.options.fsyncDirectory) await fsyncDir(dir)
-      const st = await stat(abs)
-      this.#remember(abs, content, st)
     } catch (err) {
       await unlink(tmp).catch(() => {})
       if (isEcomError(err)) throw err

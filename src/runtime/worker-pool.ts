@@ -4,7 +4,7 @@ import { isAbsolute } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { debuglog } from 'node:util'
 import type { TransferListItem, Worker } from 'node:worker_threads'
-import { Piscina, queueOptionsSymbol } from 'piscina'
+import { Piscina } from 'piscina'
 import {
   InvalidOptionError,
   PoolClosedError,
@@ -105,6 +105,10 @@ export class WorkerPool {
   // piscina's per-thread view (currentUsage), from its workerCreate/workerDestroy events.
   readonly #workers = new Map<number, PiscinaWorker>()
   #recycled = 0
+  // Metric children bound to this pool's labels: no label hashing per task.
+  readonly #waitBy: Record<Priority, ReturnType<PoolMetrics['wait']['labels']>>
+  readonly #runTime: ReturnType<PoolMetrics['run']['labels']>
+  readonly #outcomes = new Map<string, ReturnType<PoolMetrics['tasks']['labels']>>()
   readonly #untrack: () => void
   #closed = false
 
@@ -135,7 +139,7 @@ export class WorkerPool {
       // Put a task that could not be placed back at the front of its priority, not at the tail.
       stricterFIFO: true,
       execArgv: fromSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
-      workerData: { maxHeapBytes: o.maxHeapMb * 1024 * 1024 },
+      workerData: { maxHeapBytes: o.maxHeapMb * 1024 * 1024, file: this.#file },
       ...(options.maxOldGenerationMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb } } : {}),
       loadBalancer: (_task, workers) => {
         for (const w of workers) {
@@ -156,6 +160,12 @@ export class WorkerPool {
     // Errors of idle threads (piscina emits them when no task is there to receive them).
     this.#piscina.on('error', (err: Error) => debug('pool %s: worker error %s', o.name, err.message))
     this.#metrics = poolMetrics()
+    this.#waitBy = {
+      high: this.#metrics.wait.labels(o.name, 'high'),
+      normal: this.#metrics.wait.labels(o.name, 'normal'),
+      low: this.#metrics.wait.labels(o.name, 'low'),
+    }
+    this.#runTime = this.#metrics.run.labels(o.name)
     this.#untrack = trackPool(this)
   }
 
@@ -192,7 +202,7 @@ export class WorkerPool {
       throw new InvalidOptionError(`options.priority must be "high", "normal" or "low", got ${JSON.stringify(priority)}`)
     }
     if (this.#piscina.queueSize >= this.options.maxQueue && this.#piscina.queueSize > 0) {
-      this.#metrics.tasks.inc({ pool: this.name, outcome: 'rejected' })
+      this.#count('rejected')
       throw new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`)
     }
     const timeout = options.timeout ?? this.options.taskTimeout
@@ -203,20 +213,25 @@ export class WorkerPool {
       signal = signal ? AbortSignal.any([signal, timer]) : timer
     }
     const qo: QueueOptions = { priority }
-    const envelope: TaskEnvelope & { [queueOptionsSymbol]: QueueOptions } = {
-      f: file,
-      n: options.name ?? '',
-      a: arg,
-      [queueOptionsSymbol]: qo,
-    }
+    // The pool's own module and default export go bare; anything else in an envelope.
+    const bare = file === this.#file && options.name === undefined
+    const task: unknown = bare ? arg : ({ f: file, n: options.name ?? '', a: arg } satisfies TaskEnvelope)
     const submitted = performance.now()
     let outcome = 'ok'
     let error: unknown
     try {
-      return (await this.#piscina.run(envelope, {
-        signal: signal ?? null,
-        transferList: options.transferList as never,
-      })) as R
+      this.#queue.pending = qo
+      let promise: Promise<unknown>
+      try {
+        promise = this.#piscina.run(task, {
+          name: bare ? 'default' : 'call',
+          signal: signal ?? null,
+          transferList: options.transferList as never,
+        })
+      } finally {
+        this.#queue.pending = undefined
+      }
+      return (await promise) as R
     } catch (err) {
       outcome = 'error'
       error = this.#mapError(err, timer, timeout)
@@ -226,11 +241,11 @@ export class WorkerPool {
     } finally {
       const end = performance.now()
       const started = qo.dequeuedAt ?? submitted
-      this.#metrics.wait.observe({ pool: this.name, priority }, (started - submitted) / 1000)
-      this.#metrics.run.observe({ pool: this.name }, (end - started) / 1000)
-      this.#metrics.tasks.inc({ pool: this.name, outcome })
+      this.#waitBy[priority].observe((started - submitted) / 1000)
+      this.#runTime.observe((end - started) / 1000)
+      this.#count(outcome)
       if (taskChannel.hasSubscribers) {
-        taskChannel.publish({ pool: this.name, file, name: envelope.n, priority, waitMs: started - submitted, runMs: end - started, outcome, error })
+        taskChannel.publish({ pool: this.name, file, name: options.name ?? 'default', priority, waitMs: started - submitted, runMs: end - started, outcome, error })
       }
       if (this.#recycling.size > 0) this.#recycleIdle()
     }
@@ -248,6 +263,15 @@ export class WorkerPool {
     this.#closed = true
     await this.#piscina.destroy()
     this.#untrack()
+  }
+
+  #count(outcome: string): void {
+    let c = this.#outcomes.get(outcome)
+    if (!c) {
+      c = this.#metrics.tasks.labels(this.name, outcome)
+      this.#outcomes.set(outcome, c)
+    }
+    c.inc()
   }
 
   #mapError(err: unknown, timer: AbortSignal | undefined, timeout: number): unknown {

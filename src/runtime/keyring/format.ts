@@ -8,6 +8,21 @@ export const HEADER_LENGTH = 17
 export const TAG_LENGTH = 16
 const EMPTY = Buffer.alloc(0)
 
+// Nonces come from a pooled block of CSPRNG output: one randomBytes call per 4096 nonces instead of
+// one per message (a small randomBytes call costs about as much as the 1 KiB encryption itself).
+const NONCE_POOL = 12 * 4096
+let nonces = Buffer.alloc(0)
+let nonceAt = NONCE_POOL
+function writeNonce(out: Buffer, at: number): Buffer {
+  if (nonceAt >= NONCE_POOL) {
+    nonces = randomBytes(NONCE_POOL)
+    nonceAt = 0
+  }
+  nonces.copy(out, at, nonceAt, nonceAt + 12)
+  nonceAt += 12
+  return out.subarray(at, at + 12)
+}
+
 export function toBuffer(value: string | Uint8Array | undefined): Buffer {
   if (value === undefined) return EMPTY
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
@@ -18,8 +33,7 @@ export function seal(key: Buffer, keyId: number, plaintext: Buffer, aad: Buffer)
   const out = Buffer.allocUnsafe(HEADER_LENGTH + plaintext.length + TAG_LENGTH)
   out[0] = FORMAT_VERSION
   out.writeUInt32BE(keyId, 1)
-  const nonce = randomBytes(12)
-  nonce.copy(out, 5)
+  const nonce = writeNonce(out, 5)
   const cipher = createCipheriv('aes-256-gcm', key, nonce)
   cipher.setAAD(aad.length === 0 ? out.subarray(0, HEADER_LENGTH) : Buffer.concat([out.subarray(0, HEADER_LENGTH), aad]))
   const n = cipher.update(plaintext).copy(out, HEADER_LENGTH)

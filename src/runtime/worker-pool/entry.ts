@@ -19,7 +19,7 @@ export interface RecycleMessage {
 }
 
 type Handler = (arg: unknown) => unknown
-const data = (workerData ?? {}) as { maxHeapBytes?: number }
+const data = (workerData ?? {}) as { maxHeapBytes?: number; file?: string }
 const handlers = new Map<string, Handler>()
 let tsx: Promise<void> | undefined
 let recycleAsked = false
@@ -42,17 +42,33 @@ async function load(file: string, name: string): Promise<Handler> {
   return fn as Handler
 }
 
-export default async function run(envelope: TaskEnvelope): Promise<unknown> {
+let defaultHandler: Handler | undefined
+
+/** The pool's own task module, default export: the argument arrives bare (no envelope to clone). */
+export default async function runDefault(arg: unknown): Promise<unknown> {
+  const fn = defaultHandler ?? (defaultHandler = await load(data.file!, ''))
+  try {
+    return await fn(arg)
+  } finally {
+    if (data.maxHeapBytes) checkHeap()
+  }
+}
+
+/** Any other module or export. */
+export async function call(envelope: TaskEnvelope): Promise<unknown> {
   const fn = handlers.get(`${envelope.f}#${envelope.n}`) ?? (await load(envelope.f, envelope.n))
   try {
     return await fn(envelope.a)
   } finally {
-    if (data.maxHeapBytes && !recycleAsked) {
-      const heapUsed = getHeapStatistics().used_heap_size
-      if (heapUsed > data.maxHeapBytes) {
-        recycleAsked = true
-        parentPort?.postMessage({ ecomRecycle: threadId, heapUsed } satisfies RecycleMessage)
-      }
-    }
+    if (data.maxHeapBytes) checkHeap()
+  }
+}
+
+function checkHeap(): void {
+  if (recycleAsked) return
+  const heapUsed = getHeapStatistics().used_heap_size
+  if (heapUsed > data.maxHeapBytes!) {
+    recycleAsked = true
+    parentPort?.postMessage({ ecomRecycle: threadId, heapUsed } satisfies RecycleMessage)
   }
 }

@@ -46,9 +46,8 @@ class Fifo<T> {
   }
 }
 
-function optionsOf(task: Task): QueueOptions | null {
-  return (task as unknown as Record<symbol, QueueOptions | null>)[queueOptionsSymbol] ?? null
-}
+const kCtx = Symbol('ecom.queueOptions')
+const NORMAL: QueueOptions = { priority: 'normal' }
 
 /**
  * piscina `taskQueue`: strict priority, FIFO within a priority, and a starvation guard: a non-empty
@@ -59,6 +58,12 @@ export class PriorityTaskQueue implements TaskQueue {
   readonly #levels = [new Fifo<Task>(), new Fifo<Task>(), new Fifo<Task>()]
   readonly #passed = [0, 0, 0]
   readonly #limit: number
+  /**
+   * Set by the pool around its synchronous `piscina.run()` call: piscina places the new task (push,
+   * or unshift after a failed direct dispatch) inside that call, so this is how a task whose payload
+   * is a bare value (no room for piscina's queue-options symbol) gets its priority.
+   */
+  pending: QueueOptions | undefined
   #last: Task | undefined
   #lastPassed = [0, 0, 0]
 
@@ -74,14 +79,24 @@ export class PriorityTaskQueue implements TaskQueue {
     return this.#levels[LEVEL[priority]]!.size
   }
 
+  #options(task: Task): QueueOptions {
+    const t = task as unknown as Record<symbol, QueueOptions | undefined>
+    let o = t[kCtx]
+    if (o === undefined) {
+      o = this.pending ?? t[queueOptionsSymbol] ?? NORMAL
+      t[kCtx] = o
+    }
+    return o
+  }
+
   push(task: Task): void {
-    this.#levels[LEVEL[optionsOf(task)?.priority ?? 'normal']]!.push(task)
+    this.#levels[LEVEL[this.#options(task).priority]]!.push(task)
   }
 
   // piscina (with stricterFIFO) puts back a task it shifted but could not place: it goes back to the
   // front of its level, and the shift did not happen as far as starvation accounting is concerned.
   unshift(task: Task): void {
-    this.#levels[LEVEL[optionsOf(task)?.priority ?? 'normal']]!.unshift(task)
+    this.#levels[LEVEL[this.#options(task).priority]]!.unshift(task)
     if (task === this.#last) {
       this.#passed.splice(0, 3, ...this.#lastPassed)
       this.#last = undefined
@@ -108,8 +123,8 @@ export class PriorityTaskQueue implements TaskQueue {
     this.#passed[pick] = 0
     const task = this.#levels[pick]!.shift()!
     this.#last = task
-    const opts = optionsOf(task)
-    if (opts) opts.dequeuedAt = performance.now()
+    const opts = this.#options(task)
+    if (opts !== NORMAL) opts.dequeuedAt = performance.now()
     return task
   }
 }
