@@ -84,6 +84,11 @@ function positiveInt(name: string, v: unknown, min: number, allowInfinity = fals
   return v
 }
 
+function hasTsx(argv: string[]): boolean {
+  return argv.some((a, i) => (a === '--import' || a === '--loader') && /^tsx(\/|$)/.test(argv[i + 1] ?? '')) ||
+    argv.some((a) => /^--(import|loader)=tsx(\/|$)/.test(a))
+}
+
 function toFileUrl(f: string | URL): string {
   if (f instanceof URL) return f.href
   if (f.startsWith('file:')) return f
@@ -138,7 +143,7 @@ export class WorkerPool {
       taskQueue: this.#queue,
       // Put a task that could not be placed back at the front of its priority, not at the tail.
       stricterFIFO: true,
-      execArgv: fromSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
+      execArgv: fromSource && !hasTsx(process.execArgv) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
       workerData: { maxHeapBytes: o.maxHeapMb * 1024 * 1024, file: this.#file },
       ...(options.maxOldGenerationMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb } } : {}),
       loadBalancer: (_task, workers) => {

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CachingResolver } from '../../src/runtime/dns.js'
 import { HttpClient, type HttpClientOptions } from '../../src/runtime/http-client.js'
 import { getRegistry } from '../../src/runtime/metrics.js'
+import { startDnsServer } from '../fixtures/toolkit/dns-server.js'
 
 // The servers are reached as "api.ecom.test", a name only our resolver knows (from its hosts file),
 // so every request also proves the client dials through the caching resolver.
@@ -102,6 +103,20 @@ describe('HttpClient', () => {
     await expect(c.request(stall.url, { bodyTimeout: 200 })).rejects.toMatchObject({
       code: 'ECOM_ERR_HTTP_TIMEOUT', details: { phase: 'body' },
     })
+  })
+
+  it('times out a connect that does not complete (here: a DNS server that never answers)', async () => {
+    // undici's connect timeout covers the lookup our resolver does inside net.connect.
+    const dns = await startDnsServer({ 'blackhole.ecom.test': { A: 'timeout', AAAA: 'timeout' } })
+    try {
+      const slow = new CachingResolver({ servers: [`127.0.0.1:${dns.port}`], hostsFile: null, timeout: 3000, retries: 0 })
+      const c = client({ resolver: slow, connectTimeout: 200, retries: 0 })
+      await expect(c.request('http://blackhole.ecom.test/')).rejects.toMatchObject({
+        code: 'ECOM_ERR_HTTP_TIMEOUT', details: { phase: 'connect' },
+      })
+    } finally {
+      await dns.close()
+    }
   })
 
   it('refused connections are coded and retried', async () => {
