@@ -148,7 +148,11 @@ export class WorkerPool {
       ...(options.maxOldGenerationMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb } } : {}),
       loadBalancer: (_task, workers) => {
         for (const w of workers) {
-          if (w.currentUsage === 0 && !w.terminating && !this.#recycling.has(w.id)) return w
+          if (w.currentUsage === 0 && !w.terminating && !this.#recycling.has(w.id)) {
+            const placing = this.#queue.placing()
+            if (placing) placing.threadId = w.id
+            return w
+          }
         }
         return null
       },
@@ -211,12 +215,6 @@ export class WorkerPool {
       throw new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`)
     }
     const timeout = options.timeout ?? this.options.taskTimeout
-    let timer: AbortSignal | undefined
-    let signal = options.signal
-    if (timeout > 0) {
-      timer = AbortSignal.timeout(timeout)
-      signal = signal ? AbortSignal.any([signal, timer]) : timer
-    }
     const qo: QueueOptions = { priority }
     // The pool's own module and default export go bare; anything else in an envelope.
     const bare = file === this.#file && options.name === undefined
@@ -224,26 +222,46 @@ export class WorkerPool {
     const submitted = performance.now()
     let outcome = 'ok'
     let error: unknown
+    let timer: NodeJS.Timeout | undefined
+    let onAbort: (() => void) | undefined
     try {
+      if (options.signal?.aborted) throw new PoolTaskAbortedError(`task aborted in worker pool "${this.name}"`, { cause: options.signal.reason })
       this.#queue.pending = qo
       let promise: Promise<unknown>
       try {
-        promise = this.#piscina.run(task, {
-          name: bare ? 'default' : 'call',
-          signal: signal ?? null,
-          transferList: options.transferList as never,
-        })
+        // No signal goes to piscina: it would park such tasks in its own skip queue, ahead of the
+        // priority queue. Timeouts and aborts are handled here instead (see #cancel).
+        promise = this.#piscina.run(task, { name: bare ? 'default' : 'call', transferList: options.transferList as never })
       } finally {
         this.#queue.pending = undefined
       }
-      return (await promise) as R
+      if (timeout === 0 && !options.signal) return (await promise) as R
+      const cancelled = new Promise<never>((_, reject) => {
+        const cancel = (err: Error) => {
+          this.#cancel(qo)
+          reject(err)
+        }
+        if (timeout > 0) {
+          timer = setTimeout(() => cancel(new PoolTaskTimeoutError(`task timed out after ${timeout} ms in worker pool "${this.name}"`)), timeout)
+        }
+        if (options.signal) {
+          const signal = options.signal
+          onAbort = () => cancel(new PoolTaskAbortedError(`task aborted in worker pool "${this.name}"`, { cause: signal.reason }))
+          signal.addEventListener('abort', onAbort, { once: true })
+        }
+      })
+      // After a cancel, piscina's own promise rejects (worker terminated) or never settles (removed).
+      promise.catch(() => {})
+      return (await Promise.race([promise, cancelled])) as R
     } catch (err) {
       outcome = 'error'
-      error = this.#mapError(err, timer, timeout)
+      error = this.#mapError(err)
       if (error instanceof PoolTaskTimeoutError) outcome = 'timeout'
       else if (error instanceof PoolTaskAbortedError) outcome = 'aborted'
       throw error
     } finally {
+      clearTimeout(timer)
+      if (onAbort) options.signal!.removeEventListener('abort', onAbort)
       const end = performance.now()
       const started = qo.dequeuedAt ?? submitted
       this.#waitBy[priority].observe((started - submitted) / 1000)
@@ -279,12 +297,8 @@ export class WorkerPool {
     c.inc()
   }
 
-  #mapError(err: unknown, timer: AbortSignal | undefined, timeout: number): unknown {
+  #mapError(err: unknown): unknown {
     const e = err as Error
-    if (e?.name === 'AbortError') {
-      if (timer?.aborted) return new PoolTaskTimeoutError(`task timed out after ${timeout} ms in worker pool "${this.name}"`, { cause: err })
-      return new PoolTaskAbortedError(`task aborted in worker pool "${this.name}"`, { cause: err })
-    }
     if (e?.message === 'Task queue is at limit') {
       return new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`, { cause: err })
     }
@@ -292,6 +306,16 @@ export class WorkerPool {
       return new PoolWorkerExitedError(`a worker thread of pool "${this.name}" exited while running the task: ${e.message}`, { cause: err })
     }
     return err
+  }
+
+  /** Drop a timed-out / aborted task: out of the queue if it waits, else terminate its thread. */
+  #cancel(qo: QueueOptions): void {
+    if (qo.task !== undefined && this.#queue.removeTask(qo.task)) return
+    if (qo.threadId === undefined) return
+    const thread = this.#piscina.threads.find((t) => t.threadId === qo.threadId)
+    debug('pool %s: terminating thread %d (task cancelled while running)', this.name, qo.threadId)
+    // piscina sees the exit, fails the task (ignored: already rejected) and starts a replacement.
+    void thread?.terminate()
   }
 
   // Threads marked for recycling get no new tasks (see the balancer); once idle they are terminated

@@ -25,14 +25,16 @@ describe('WorkerPool', () => {
     await expect(p.run('boom', { name: 'fail' })).rejects.toThrow('boom')
   })
 
-  it('runs high before normal before low, FIFO within a priority', async () => {
+  // Tasks with a timeout or signal are a separate case: piscina would park them outside the queue.
+  it.each([['without', {}], ['with timeouts and signals', { timeout: 10_000, signal: new AbortController().signal }]])(
+    'runs high before normal before low, FIFO within a priority (%s)', async (_label, extra) => {
     const p = pool()
     const blocker = p.run(150, { name: 'sleep' })
     const order: string[] = []
     const all: Promise<unknown>[] = []
     for (const priority of ['low', 'normal', 'high'] as const) {
       for (let i = 0; i < 3; i++) {
-        all.push(p.run(`${priority}${i}`, { name: 'id', priority }).then((v) => order.push(v as string)))
+        all.push(p.run(`${priority}${i}`, { name: 'id', priority, ...extra }).then((v) => order.push(v as string)))
       }
     }
     await Promise.all([blocker, ...all])

@@ -7,11 +7,15 @@ export type Priority = 'high' | 'normal' | 'low'
 export const PRIORITIES: readonly Priority[] = ['high', 'normal', 'low']
 const LEVEL: Record<Priority, number> = { high: 0, normal: 1, low: 2 }
 
-/** What the pool puts under piscina's queue-options symbol on each task payload. */
+/** The pool's bookkeeping for one task, shared with the queue and the balancer. */
 export interface QueueOptions {
   priority: Priority
   /** Set when the task leaves the queue (performance.now()), for the wait-time metric. */
   dequeuedAt?: number
+  /** piscina's task object, once it has been queued (to remove it on timeout / abort). */
+  task?: unknown
+  /** The thread the balancer gave it to. */
+  threadId?: number
 }
 
 class Fifo<T> {
@@ -84,6 +88,7 @@ export class PriorityTaskQueue implements TaskQueue {
     let o = t[kCtx]
     if (o === undefined) {
       o = this.pending ?? t[queueOptionsSymbol] ?? NORMAL
+      if (o !== NORMAL) o.task = task
       t[kCtx] = o
     }
     return o
@@ -104,7 +109,23 @@ export class PriorityTaskQueue implements TaskQueue {
   }
 
   remove(task: Task): void {
-    for (const level of this.#levels) if (level.remove(task)) return
+    this.removeTask(task)
+  }
+
+  /** Remove a waiting task; false when it is no longer in the queue. */
+  removeTask(task: unknown): boolean {
+    for (const level of this.#levels) if (level.remove(task as Task)) return true
+    return false
+  }
+
+  /**
+   * The task piscina is placing right now: the one `run()` is submitting, else the one just shifted.
+   * The balancer records the chosen thread on it.
+   */
+  placing(): QueueOptions | undefined {
+    if (this.pending) return this.pending
+    const o = this.#last === undefined ? undefined : this.#options(this.#last)
+    return o === NORMAL ? undefined : o
   }
 
   shift(): Task | null {
