@@ -16,7 +16,7 @@ import { Keyring } from '../src/runtime/keyring.js'
 import { SafeFs } from '../src/runtime/safe-fs.js'
 import { WorkerPool } from '../src/runtime/worker-pool.js'
 import { startDnsServer } from '../test/fixtures/toolkit/dns-server.js'
-import type { BenchRow, BenchSuite } from './util.js'
+import { percentile, type BenchRow, type BenchSuite } from './util.js'
 
 const ROUNDS = 10
 
@@ -36,18 +36,18 @@ async function throughput(fn: () => Promise<unknown>, ms: number, concurrency: n
   return (n * 1000) / (performance.now() - start)
 }
 
-/** Alternate rounds of ours and the peer; returns the mean ops/s of each. */
+/** Alternate short rounds of ours and the peer; returns the median ops/s of each (robust to load bursts). */
 async function duel(ours: () => Promise<unknown>, peer: () => Promise<unknown>, totalMs: number, concurrency: number): Promise<[number, number]> {
   await throughput(ours, 150, concurrency)
   await throughput(peer, 150, concurrency)
-  let a = 0
-  let b = 0
+  const a: number[] = []
+  const b: number[] = []
   const slice = totalMs / 2 / ROUNDS
   for (let i = 0; i < ROUNDS; i++) {
-    a += await throughput(ours, slice, concurrency)
-    b += await throughput(peer, slice, concurrency)
+    a.push(await throughput(ours, slice, concurrency))
+    b.push(await throughput(peer, slice, concurrency))
   }
-  return [a / ROUNDS, b / ROUNDS]
+  return [percentile(a, 50), percentile(b, 50)]
 }
 
 function rows(group: string, unit: string, ours: [string, number], peer: [string, number], target: string, note?: string): BenchRow[] {

@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WorkerPool, defaultThreadCount } from '../../src/runtime/worker-pool.js'
@@ -150,5 +151,23 @@ describe('WorkerPool', () => {
   it('validates options with messages naming the option', () => {
     expect(() => new WorkerPool({ threads: 0 })).toThrow('options.threads must be an integer >= 1, got 0')
     expect(() => new WorkerPool({ filename: 'relative.ts' })).toThrow(/absolute path/)
+  })
+})
+
+// The built package (dist/) loads its JavaScript worker entry, which registers tsx itself for
+// TypeScript task files; the tests above run the TypeScript sources.
+const dist = new URL('../../dist/public/runtime.js', import.meta.url)
+const built = existsSync(dist)
+if (!built) console.warn('worker-pool: skipping the dist test: run `npm run build` first')
+describe.skipIf(!built)('WorkerPool from dist/', () => {
+  it('runs a TypeScript task file', async () => {
+    const mod = (await import(dist.href)) as { WorkerPool: typeof WorkerPool }
+    const p = new mod.WorkerPool({ filename: tasks, threads: 1 })
+    try {
+      expect(await p.run(21)).toBe(42)
+      expect(await p.run(5, { name: 'id', filename: tasks })).toBe(5)
+    } finally {
+      await p.destroy()
+    }
   })
 })
