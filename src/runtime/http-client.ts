@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { debuglog } from 'node:util'
 import { Pool, type Dispatcher } from 'undici'
-import { Counter, Gauge, Histogram } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
 import {
   HttpCircuitOpenError,
   HttpClientClosedError,
@@ -12,6 +12,7 @@ import {
 } from '../errors.js'
 import { getResolver, type CachingResolver } from './dns.js'
 import { getRegistry } from './metrics.js'
+import { FastHistogram, type HistogramChild } from './worker-pool/metrics.js'
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './http-client/breaker.js'
 
 const debug = debuglog('ecom')
@@ -71,7 +72,7 @@ interface OriginState {
   pool: Pool
   breaker: CircuitBreaker | undefined
   // Metric children bound to this origin's label, so the hot path does no label hashing.
-  duration: ReturnType<Histogram<'origin'>['labels']>
+  duration: HistogramChild
   outcomes: Map<string, ReturnType<Counter<'origin' | 'outcome'>['labels']>>
 }
 
@@ -84,10 +85,8 @@ function metrics() {
       name: 'ecom_http_client_requests_total', help: 'Outgoing HTTP attempts by origin and outcome (status code or error code)',
       labelNames: ['origin', 'outcome'], registers,
     })),
-    duration: get('ecom_http_client_request_duration_seconds', () => new Histogram({
-      name: 'ecom_http_client_request_duration_seconds', help: 'Outgoing HTTP attempt duration by origin',
-      labelNames: ['origin'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
-    })),
+    duration: FastHistogram.register(registry, 'ecom_http_client_request_duration_seconds', 'Outgoing HTTP attempt duration by origin',
+      ['origin'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     retries: get('ecom_http_client_retries_total', () => new Counter({
       name: 'ecom_http_client_retries_total', help: 'Outgoing HTTP retries by origin', labelNames: ['origin'], registers,
     })),

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { getRegistry } from '../metrics.js'
 
 /** What a pool exposes to the collectors of the shared gauges. */
@@ -16,9 +16,86 @@ function once<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make()
 }
 
+/** One label set's buckets, as returned by `FastHistogram.labels()`. */
+export class HistogramChild {
+  readonly counts: Float64Array
+  sum = 0
+  count = 0
+  constructor(readonly labels: Record<string, string>, private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length)
+  }
+
+  observe(value: number): void {
+    const b = this.bounds
+    for (let i = 0; i < b.length; i++) {
+      if (value <= b[i]!) {
+        this.counts[i]!++
+        break
+      }
+    }
+    this.sum += value
+    this.count++
+  }
+}
+
+/**
+ * A histogram registered in the prom-client registry like any other metric (same exposition, same
+ * `aggregator: 'sum'` for cluster aggregation), whose children observe with no label hashing: the
+ * per-task hot paths (pool tasks, HTTP attempts) call it tens of thousands of times a second.
+ */
+export class FastHistogram {
+  readonly type = 'histogram'
+  readonly aggregator = 'sum'
+  readonly #children = new Map<string, HistogramChild>()
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {}
+
+  static register(registry: Registry, name: string, help: string, labelNames: string[], buckets: number[]): FastHistogram {
+    const existing = registry.getSingleMetric(name) as unknown
+    if (existing instanceof FastHistogram) return existing
+    const h = new FastHistogram(name, help, labelNames, buckets)
+    registry.registerMetric(h as never)
+    return h
+  }
+
+  labels(...values: string[]): HistogramChild {
+    const key = values.join('\u0000')
+    let c = this.#children.get(key)
+    if (!c) {
+      c = new HistogramChild(Object.fromEntries(this.labelNames.map((n, i) => [n, values[i] ?? ''])), this.buckets)
+      this.#children.set(key, c)
+    }
+    return c
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> } {
+    const values = []
+    for (const c of this.#children.values()) {
+      let acc = 0
+      for (let i = 0; i < this.buckets.length; i++) {
+        acc += c.counts[i]!
+        values.push({ labels: { ...c.labels, le: this.buckets[i]! }, value: acc, metricName: `${this.name}_bucket` })
+      }
+      values.push({ labels: { ...c.labels, le: '+Inf' }, value: c.count, metricName: `${this.name}_bucket` })
+      values.push({ labels: c.labels, value: c.sum, metricName: `${this.name}_sum` })
+      values.push({ labels: c.labels, value: c.count, metricName: `${this.name}_count` })
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
+  }
+
+  reset(): void {
+    this.#children.clear()
+  }
+}
+
 export interface PoolMetrics {
-  wait: Histogram<'pool' | 'priority'>
-  run: Histogram<'pool'>
+  wait: FastHistogram
+  run: FastHistogram
   tasks: Counter<'pool' | 'outcome'>
 }
 
@@ -39,12 +116,8 @@ export function poolMetrics(): PoolMetrics {
     collect() { for (const p of live) this.set({ pool: p.name }, p.threadCount) },
   }))
   return {
-    wait: once(registry, 'ecom_pool_task_wait_seconds', () => new Histogram({
-      name: 'ecom_pool_task_wait_seconds', help: 'Time a task waited in the queue', labelNames: ['pool', 'priority'], buckets, registers,
-    })),
-    run: once(registry, 'ecom_pool_task_run_seconds', () => new Histogram({
-      name: 'ecom_pool_task_run_seconds', help: 'Time a task ran on a worker thread', labelNames: ['pool'], buckets, registers,
-    })),
+    wait: FastHistogram.register(registry, 'ecom_pool_task_wait_seconds', 'Time a task waited in the queue', ['pool', 'priority'], buckets),
+    run: FastHistogram.register(registry, 'ecom_pool_task_run_seconds', 'Time a task ran on a worker thread', ['pool'], buckets),
     tasks: once(registry, 'ecom_pool_tasks_total', () => new Counter({
       name: 'ecom_pool_tasks_total', help: 'Finished pool tasks by outcome', labelNames: ['pool', 'outcome'], registers,
     })),
