@@ -299,7 +299,7 @@ export class WorkerPool {
 
   #mapError(err: unknown): unknown {
     const e = err as Error
-    if (e?.message === 'Task queue is at limit') {
+    if (e?.message === 'Task queue is at limit' || e?.message === 'No task queue available and all Workers are busy') {
       return new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`, { cause: err })
     }
     if (e?.message === 'Terminating worker thread' || /^worker exited with code/.test(e?.message ?? '') || (e as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {

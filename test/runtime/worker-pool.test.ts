@@ -88,6 +88,12 @@ describe('WorkerPool', () => {
     await expect(p.run(3)).rejects.toMatchObject({ code: 'ECOM_ERR_POOL_QUEUE_FULL', statusCode: 503 })
     expect(await Promise.all(queued)).toEqual([2, 4])
     await running
+    // maxQueue 0: nothing may wait at all.
+    const none = pool({ maxQueue: 0 })
+    const busy = none.run(100, { name: 'sleep' })
+    await new Promise((r) => setTimeout(r, 30))
+    await expect(none.run(1)).rejects.toMatchObject({ code: 'ECOM_ERR_POOL_QUEUE_FULL' })
+    await busy
   })
 
   it('recycles a worker whose heap exceeds maxHeapMb, without failing tasks', async () => {
