@@ -44,8 +44,14 @@ async function duel(ours: () => Promise<unknown>, peer: () => Promise<unknown>, 
   const b: number[] = []
   const slice = totalMs / 2 / ROUNDS
   for (let i = 0; i < ROUNDS; i++) {
-    a.push(await throughput(ours, slice, concurrency))
-    b.push(await throughput(peer, slice, concurrency))
+    // Who goes first alternates too, so neither side always runs right after a GC of the other.
+    if (i % 2 === 0) {
+      a.push(await throughput(ours, slice, concurrency))
+      b.push(await throughput(peer, slice, concurrency))
+    } else {
+      b.push(await throughput(peer, slice, concurrency))
+      a.push(await throughput(ours, slice, concurrency))
+    }
   }
   return [percentile(a, 50), percentile(b, 50)]
 }
