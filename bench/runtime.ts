@@ -20,11 +20,18 @@ import { percentile, type BenchRow, type BenchSuite } from './util.js'
 
 const ROUNDS = 10
 
-/** ops/s of `fn` kept `concurrency` deep for `ms`. */
-async function throughput(fn: () => Promise<unknown>, ms: number, concurrency: number): Promise<number> {
+interface Sample {
+  ops: number
+  /** CPU time of the whole process (all threads) per operation, in µs: steadier than ops/s on a busy machine. */
+  cpu: number
+}
+
+/** ops/s of `fn` kept `concurrency` deep for `ms`, and the process CPU time it cost per operation. */
+async function throughput(fn: () => Promise<unknown>, ms: number, concurrency: number): Promise<Sample> {
   let n = 0
   const end = performance.now() + ms
   const start = performance.now()
+  const cpu0 = process.cpuUsage()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
@@ -33,15 +40,16 @@ async function throughput(fn: () => Promise<unknown>, ms: number, concurrency: n
       }
     })
   )
-  return (n * 1000) / (performance.now() - start)
+  const cpu = process.cpuUsage(cpu0)
+  return { ops: (n * 1000) / (performance.now() - start), cpu: (cpu.user + cpu.system) / n }
 }
 
-/** Alternate short rounds of ours and the peer; returns the median ops/s of each (robust to load bursts). */
-async function duel(ours: () => Promise<unknown>, peer: () => Promise<unknown>, totalMs: number, concurrency: number): Promise<[number, number]> {
+/** Alternate short rounds of ours and the peer; returns the median of each (robust to load bursts). */
+async function duel(ours: () => Promise<unknown>, peer: () => Promise<unknown>, totalMs: number, concurrency: number): Promise<[Sample, Sample]> {
   await throughput(ours, 150, concurrency)
   await throughput(peer, 150, concurrency)
-  const a: number[] = []
-  const b: number[] = []
+  const a: Sample[] = []
+  const b: Sample[] = []
   const slice = totalMs / 2 / ROUNDS
   for (let i = 0; i < ROUNDS; i++) {
     // Who goes first alternates too, so neither side always runs right after a GC of the other.
@@ -53,13 +61,16 @@ async function duel(ours: () => Promise<unknown>, peer: () => Promise<unknown>, 
       a.push(await throughput(ours, slice, concurrency))
     }
   }
-  return [percentile(a, 50), percentile(b, 50)]
+  const median = (xs: Sample[]): Sample => ({ ops: percentile(xs.map((x) => x.ops), 50), cpu: percentile(xs.map((x) => x.cpu), 50) })
+  return [median(a), median(b)]
 }
 
-function rows(group: string, unit: string, ours: [string, number], peer: [string, number], target: string, note?: string): BenchRow[] {
+function rows(group: string, unit: string, ours: [string, Sample], peer: [string, Sample], target: string, note?: string): BenchRow[] {
   return [
-    { group, name: ours[0], value: ours[1], unit, higherIsBetter: true, ours: true, target, note },
-    { group, name: peer[0], value: peer[1], unit, higherIsBetter: true },
+    { group, name: ours[0], value: ours[1].ops, unit, higherIsBetter: true, ours: true, target, note },
+    { group, name: peer[0], value: peer[1].ops, unit, higherIsBetter: true },
+    { group: `${group}: CPU per operation`, name: ours[0], value: ours[1].cpu, unit: 'µs', higherIsBetter: false, ours: true, note: 'all threads of the process' },
+    { group: `${group}: CPU per operation`, name: peer[0], value: peer[1].cpu, unit: 'µs', higherIsBetter: false },
   ]
 }
 
