@@ -1,4 +1,5 @@
 import { channel } from 'node:diagnostics_channel'
+import { randomUUID } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { isAbsolute } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -46,6 +47,11 @@ export interface WorkerPoolOptions {
   maxOldGenerationMb?: number
   /** Passes over a waiting lower-priority task before it is served anyway. @default 8 */
   starvationLimit?: number
+  /**
+   * After a running task times out or is aborted, its `ctx.signal` aborts and the thread gets this
+   * long (ms) to finish; a thread still busy after it (a task that does not yield) is replaced. @default 500
+   */
+  cancelGrace?: number
 }
 
 export interface RunOptions {
@@ -68,6 +74,7 @@ interface FilledOptions {
   taskTimeout: number
   maxHeapMb: number
   starvationLimit: number
+  cancelGrace: number
 }
 
 /** Threads a pool gets by default: inside `ecom start`, the cores divided among the cluster workers. */
@@ -116,6 +123,8 @@ export class WorkerPool {
   readonly #outcomes = new Map<string, ReturnType<PoolMetrics['tasks']['labels']>>()
   readonly #untrack: () => void
   #closed = false
+  readonly #channelName = `ecom:pool:${process.pid}:${randomUUID()}`
+  readonly #channel = new BroadcastChannel(this.#channelName)
 
   constructor(options: WorkerPoolOptions = {}) {
     const o: FilledOptions = {
@@ -125,6 +134,7 @@ export class WorkerPool {
       taskTimeout: positiveInt('taskTimeout', options.taskTimeout ?? 0, 0),
       maxHeapMb: positiveInt('maxHeapMb', options.maxHeapMb ?? 0, 0),
       starvationLimit: positiveInt('starvationLimit', options.starvationLimit ?? 8, 1),
+      cancelGrace: positiveInt('cancelGrace', options.cancelGrace ?? 500, 0),
     }
     if (typeof o.name !== 'string' || o.name === '') throw new InvalidOptionError('options.name must be a non-empty string')
     this.options = Object.freeze(o)
@@ -144,7 +154,7 @@ export class WorkerPool {
       // Put a task that could not be placed back at the front of its priority, not at the tail.
       stricterFIFO: true,
       execArgv: fromSource && !hasTsx(process.execArgv) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
-      workerData: { maxHeapBytes: o.maxHeapMb * 1024 * 1024, file: this.#file },
+      workerData: { maxHeapBytes: o.maxHeapMb * 1024 * 1024, file: this.#file, channel: this.#channelName },
       ...(options.maxOldGenerationMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb } } : {}),
       loadBalancer: (_task, workers) => {
         for (const w of workers) {
@@ -168,6 +178,8 @@ export class WorkerPool {
     })
     // Errors of idle threads (piscina emits them when no task is there to receive them).
     this.#piscina.on('error', (err: Error) => debug('pool %s: worker error %s', o.name, err.message))
+    // Only posts; must not keep the process alive.
+    ;(this.#channel as unknown as { unref(): void }).unref()
     this.#metrics = poolMetrics()
     this.#waitBy = {
       high: this.#metrics.wait.labels(o.name, 'high'),
@@ -236,9 +248,11 @@ export class WorkerPool {
         this.#queue.pending = undefined
       }
       if (timeout === 0 && !options.signal) return (await promise) as R
+      let settled = false
+      void promise.then(() => (settled = true), () => (settled = true))
       const cancelled = new Promise<never>((_, reject) => {
         const cancel = (err: Error) => {
-          this.#cancel(qo)
+          this.#cancel(qo, () => settled)
           reject(err)
         }
         if (timeout > 0) {
@@ -278,6 +292,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#closed = true
     await this.#piscina.close()
+    this.#channel.close()
     this.#untrack()
   }
 
@@ -285,6 +300,7 @@ export class WorkerPool {
   async destroy(): Promise<void> {
     this.#closed = true
     await this.#piscina.destroy()
+    this.#channel.close()
     this.#untrack()
   }
 
@@ -308,14 +324,23 @@ export class WorkerPool {
     return err
   }
 
-  /** Drop a timed-out / aborted task: out of the queue if it waits, else terminate its thread. */
-  #cancel(qo: QueueOptions): void {
+  /**
+   * Drop a timed-out / aborted task: out of the queue if it waits; if it runs, abort its `ctx.signal`
+   * and replace the thread unless the task has finished within `cancelGrace`.
+   */
+  #cancel(qo: QueueOptions, finished: () => boolean): void {
     if (qo.task !== undefined && this.#queue.removeTask(qo.task)) return
-    if (qo.threadId === undefined) return
-    const thread = this.#piscina.threads.find((t) => t.threadId === qo.threadId)
-    debug('pool %s: terminating thread %d (task cancelled while running)', this.name, qo.threadId)
-    // piscina sees the exit, fails the task (ignored: already rejected) and starts a replacement.
-    void thread?.terminate()
+    const id = qo.threadId
+    if (id === undefined) return
+    this.#channel.postMessage(id)
+    const kill = () => {
+      if (finished()) return
+      debug('pool %s: terminating thread %d (cancelled task did not finish within %d ms)', this.name, id, this.options.cancelGrace)
+      // piscina sees the exit, fails the task (ignored: already rejected) and starts a replacement.
+      void this.#piscina.threads.find((t) => t.threadId === id)?.terminate()
+    }
+    if (this.options.cancelGrace === 0) kill()
+    else setTimeout(kill, this.options.cancelGrace).unref()
   }
 
   // Threads marked for recycling get no new tasks (see the balancer); once idle they are terminated

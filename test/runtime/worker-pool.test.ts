@@ -71,6 +71,13 @@ describe('WorkerPool', () => {
     await expect(running).rejects.toMatchObject({ code: 'ECOM_ERR_POOL_TASK_TIMEOUT' })
   })
 
+  it('keeps the thread of a timed-out task that stops when its ctx.signal aborts', async () => {
+    const p = pool({ cancelGrace: 2000 })
+    const first = await p.run(null, { name: 'whoami' })
+    await expect(p.run(10_000, { name: 'patient', timeout: 100 })).rejects.toMatchObject({ code: 'ECOM_ERR_POOL_TASK_TIMEOUT' })
+    expect(await p.run(null, { name: 'whoami' })).toBe(first)
+  })
+
   it('aborts through an AbortSignal with a coded error', async () => {
     const p = pool()
     const ac = new AbortController()

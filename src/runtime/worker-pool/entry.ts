@@ -18,8 +18,34 @@ export interface RecycleMessage {
   heapUsed: number
 }
 
-type Handler = (arg: unknown) => unknown
-const data = (workerData ?? {}) as { maxHeapBytes?: number; file?: string }
+/** The second argument of every task function. */
+export interface TaskContext {
+  /** Aborts when the task timed out or its caller aborted: stop early and the thread is kept. */
+  signal: AbortSignal
+}
+
+type Handler = (arg: unknown, ctx: TaskContext) => unknown
+const data = (workerData ?? {}) as { maxHeapBytes?: number; file?: string; channel?: string }
+
+// One task at a time per thread, so one context serves every task until it is aborted.
+let ctx: TaskContext & { controller: AbortController } = fresh()
+function fresh() {
+  const controller = new AbortController()
+  return { controller, signal: controller.signal }
+}
+if (data.channel) {
+  // The pool asks a thread to cancel its running task by thread id. Unref'd: it must not keep an
+  // idle thread alive, and while a task runs the thread's event loop is alive anyway.
+  const bc = new BroadcastChannel(data.channel)
+  bc.onmessage = (e: MessageEvent) => {
+    if (e.data === threadId) ctx.controller.abort(new Error('task cancelled by the pool'))
+  }
+  ;(bc as unknown as { unref(): void }).unref()
+}
+function context(): TaskContext {
+  if (ctx.signal.aborted) ctx = fresh()
+  return ctx
+}
 const handlers = new Map<string, Handler>()
 let tsx: Promise<void> | undefined
 let recycleAsked = false
@@ -48,7 +74,7 @@ let defaultHandler: Handler | undefined
 export default async function runDefault(arg: unknown): Promise<unknown> {
   const fn = defaultHandler ?? (defaultHandler = await load(data.file!, ''))
   try {
-    return await fn(arg)
+    return await fn(arg, context())
   } finally {
     if (data.maxHeapBytes) checkHeap()
   }
@@ -58,7 +84,7 @@ export default async function runDefault(arg: unknown): Promise<unknown> {
 export async function call(envelope: TaskEnvelope): Promise<unknown> {
   const fn = handlers.get(`${envelope.f}#${envelope.n}`) ?? (await load(envelope.f, envelope.n))
   try {
-    return await fn(envelope.a)
+    return await fn(envelope.a, context())
   } finally {
     if (data.maxHeapBytes) checkHeap()
   }
