@@ -232,7 +232,7 @@ describe('Keyring', () => {
     // One key per rotation: ids contiguous, and each added only after interval + delay from the previous one.
     expect(a!.keys.map((k) => k.id)).toEqual(a!.keys.map((_, i) => i + 1))
     for (let i = 1; i < a!.keys.length; i++) {
-      expect(a!.keys[i]!.createdAt - a!.keys[i - 1]!.createdAt).toBeGreaterThanOrEqual(400)
+      expect(a!.keys[i]!.createdAt - a!.keys[i - 1]!.createdAt).toBeGreaterThanOrEqual(300)
     }
   }, 40_000)
 })
