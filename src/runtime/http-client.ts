@@ -12,7 +12,7 @@ import {
 } from '../errors.js'
 import { getResolver, type CachingResolver } from './dns.js'
 import { getRegistry } from './metrics.js'
-import { FastHistogram, type HistogramChild } from './worker-pool/metrics.js'
+import { FastCounter, FastHistogram, type CounterChild, type HistogramChild } from './worker-pool/metrics.js'
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './http-client/breaker.js'
 
 const debug = debuglog('ecom')
@@ -73,7 +73,17 @@ interface OriginState {
   breaker: CircuitBreaker | undefined
   // Metric children bound to this origin's label, so the hot path does no label hashing.
   duration: HistogramChild
-  outcomes: Map<string, ReturnType<Counter<'origin' | 'outcome'>['labels']>>
+  outcomes: Map<string | number, CounterChild>
+}
+
+class Response implements HttpResponse {
+  constructor(readonly statusCode: number, readonly headers: IncomingHttpHeaders, readonly body: Buffer) {}
+  text(): string {
+    return this.body.toString('utf8')
+  }
+  json<T = unknown>(): T {
+    return JSON.parse(this.body.toString('utf8')) as T
+  }
 }
 
 function metrics() {
@@ -81,10 +91,8 @@ function metrics() {
   const registers = [registry]
   const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make()
   return {
-    requests: get('ecom_http_client_requests_total', () => new Counter({
-      name: 'ecom_http_client_requests_total', help: 'Outgoing HTTP attempts by origin and outcome (status code or error code)',
-      labelNames: ['origin', 'outcome'], registers,
-    })),
+    requests: FastCounter.register(registry, 'ecom_http_client_requests_total',
+      'Outgoing HTTP attempts by origin and outcome (status code or error code)', ['origin', 'outcome']),
     duration: FastHistogram.register(registry, 'ecom_http_client_request_duration_seconds', 'Outgoing HTTP attempt duration by origin',
       ['origin'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     retries: get('ecom_http_client_retries_total', () => new Counter({
@@ -144,15 +152,20 @@ export class HttpClient {
 
   async request(url: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
     if (this.#closed) throw new HttpClientClosedError()
-    const u = typeof url === 'string' ? new URL(url) : url
-    const origin = u.origin
+    const { origin, path } = typeof url === 'string' ? splitUrl(url) : { origin: url.origin, path: `${url.pathname}${url.search}` }
     const state = this.#origin(origin)
     const method = (options.method ?? 'GET').toUpperCase()
     let headers = options.headers
     if (options.idempotencyKey !== undefined) headers = { ...headers, 'idempotency-key': options.idempotencyKey }
     const retryable = IDEMPOTENT.has(method) || (options.idempotencyKey !== undefined && (method === 'POST' || method === 'PATCH'))
     const maxAttempts = 1 + (retryable ? (options.retries ?? this.options.retries) : 0)
-    const path = `${u.pathname}${u.search}`
+    // Only what differs from the Pool's own settings goes per request (each extra field costs).
+    const opts: Dispatcher.RequestOptions = { path, method }
+    if (headers !== undefined) opts.headers = headers
+    if (options.body !== undefined) opts.body = options.body
+    if (options.signal !== undefined) opts.signal = options.signal
+    if (options.headersTimeout !== undefined) opts.headersTimeout = options.headersTimeout
+    if (options.bodyTimeout !== undefined) opts.bodyTimeout = options.bodyTimeout
     for (let attempt = 1; ; attempt++) {
       const breaker = state.breaker
       if (breaker && !breaker.allow()) {
@@ -161,12 +174,8 @@ export class HttpClient {
       const started = performance.now()
       let outcome: { res?: HttpResponse; err?: unknown }
       try {
-        const res = await state.pool.request({
-          path, method, headers, body: options.body, signal: options.signal,
-          headersTimeout: options.headersTimeout ?? this.options.headersTimeout,
-          bodyTimeout: options.bodyTimeout ?? this.options.bodyTimeout,
-        })
-        outcome = { res: await this.#read(res) }
+        const res = await state.pool.request(opts)
+        outcome = { res: new Response(res.statusCode, res.headers as IncomingHttpHeaders, Buffer.from(await res.body.arrayBuffer())) }
       } catch (err) {
         outcome = { err }
       }
@@ -209,23 +218,12 @@ export class HttpClient {
   }
 
   #count(state: OriginState, origin: string, outcome: string | number): void {
-    let c = state.outcomes.get(String(outcome))
+    let c = state.outcomes.get(outcome)
     if (!c) {
       c = this.#m.requests.labels(origin, String(outcome))
-      state.outcomes.set(String(outcome), c)
+      state.outcomes.set(outcome, c)
     }
     c.inc()
-  }
-
-  async #read(res: Dispatcher.ResponseData): Promise<HttpResponse> {
-    const body = Buffer.from(await res.body.arrayBuffer())
-    return {
-      statusCode: res.statusCode,
-      headers: res.headers as IncomingHttpHeaders,
-      body,
-      text: () => body.toString('utf8'),
-      json: <T>() => JSON.parse(body.toString('utf8')) as T,
-    }
   }
 
   #origin(origin: string): OriginState {
@@ -251,6 +249,29 @@ export class HttpClient {
     this.#origins.set(origin, s)
     return s
   }
+}
+
+// `new URL()` costs a few µs per request; plain URLs are split by hand, and the origin (which URL
+// normalises: case, default port) is computed once per distinct scheme://host:port prefix.
+const URL_RE = /^(https?:\/\/[^/?#\\]+)(.*)$/i
+const SAFE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/
+const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)/
+const origins = new Map<string, string>()
+
+export function splitUrl(url: string): { origin: string; path: string } {
+  const m = URL_RE.exec(url)
+  if (m && SAFE_PATH.test(m[2]!) && !DOT_SEGMENT.test(m[2]!)) {
+    let origin = origins.get(m[1]!)
+    if (origin === undefined) {
+      origin = new URL(m[1]!).origin
+      if (origins.size > 1000) origins.clear()
+      origins.set(m[1]!, origin)
+    }
+    const rest = m[2]!
+    return { origin, path: rest === '' ? '/' : rest[0] === '?' ? `/${rest}` : rest }
+  }
+  const u = new URL(url)
+  return { origin: u.origin, path: `${u.pathname}${u.search}` }
 }
 
 function mapError(err: unknown, origin: string): unknown {

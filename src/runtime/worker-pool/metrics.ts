@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client'
+import { Gauge, type Registry } from 'prom-client'
 import { getRegistry } from '../metrics.js'
 
 /** What a pool exposes to the collectors of the shared gauges. */
@@ -93,10 +93,55 @@ export class FastHistogram {
   }
 }
 
+/** One label set of a `FastCounter`. */
+export class CounterChild {
+  value = 0
+  constructor(readonly labels: Record<string, string>) {}
+  inc(by = 1): void {
+    this.value += by
+  }
+}
+
+/** A counter registered in the prom-client registry whose children count with no label hashing. */
+export class FastCounter {
+  readonly type = 'counter'
+  readonly aggregator = 'sum'
+  readonly #children = new Map<string, CounterChild>()
+
+  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {}
+
+  static register(registry: Registry, name: string, help: string, labelNames: string[]): FastCounter {
+    const existing = registry.getSingleMetric(name) as unknown
+    if (existing instanceof FastCounter) return existing
+    const c = new FastCounter(name, help, labelNames)
+    registry.registerMetric(c as never)
+    return c
+  }
+
+  labels(...values: string[]): CounterChild {
+    const key = values.join('\u0000')
+    let c = this.#children.get(key)
+    if (!c) {
+      c = new CounterChild(Object.fromEntries(this.labelNames.map((n, i) => [n, values[i] ?? ''])))
+      this.#children.set(key, c)
+    }
+    return c
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string>; value: number }> } {
+    const values = [...this.#children.values()].map((c) => ({ labels: c.labels, value: c.value }))
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
+  }
+
+  reset(): void {
+    this.#children.clear()
+  }
+}
+
 export interface PoolMetrics {
   wait: FastHistogram
   run: FastHistogram
-  tasks: Counter<'pool' | 'outcome'>
+  tasks: FastCounter
 }
 
 export function poolMetrics(): PoolMetrics {
@@ -118,9 +163,7 @@ export function poolMetrics(): PoolMetrics {
   return {
     wait: FastHistogram.register(registry, 'ecom_pool_task_wait_seconds', 'Time a task waited in the queue', ['pool', 'priority'], buckets),
     run: FastHistogram.register(registry, 'ecom_pool_task_run_seconds', 'Time a task ran on a worker thread', ['pool'], buckets),
-    tasks: once(registry, 'ecom_pool_tasks_total', () => new Counter({
-      name: 'ecom_pool_tasks_total', help: 'Finished pool tasks by outcome', labelNames: ['pool', 'outcome'], registers,
-    })),
+    tasks: FastCounter.register(registry, 'ecom_pool_tasks_total', 'Finished pool tasks by outcome', ['pool', 'outcome']),
   }
 }
 
