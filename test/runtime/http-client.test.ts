@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CachingResolver } from '../../src/runtime/dns.js'
-import { HttpClient, type HttpClientOptions } from '../../src/runtime/http-client.js'
+import { HttpClient, splitUrl, type HttpClientOptions } from '../../src/runtime/http-client.js'
 import { getRegistry } from '../../src/runtime/metrics.js'
 import { startDnsServer } from '../fixtures/toolkit/dns-server.js'
 
@@ -171,6 +171,18 @@ describe('HttpClient', () => {
     expect(text).toMatch(new RegExp(`ecom_http_client_retries_total\\{origin="${origin}"\\} 1`))
     expect(text).toMatch(new RegExp(`ecom_http_client_breaker_state\\{origin="${origin}"\\} 0`))
     expect(text).toMatch(new RegExp(`ecom_http_client_request_duration_seconds_count\\{origin="${origin}"\\} 2`))
+  })
+
+  it('splits URLs into origin and path exactly as new URL() does', () => {
+    const urls = [
+      'http://A.Example.com:80/x?y=1', 'https://h/', 'https://h', 'https://h?q=1', 'http://h:8080/a/../b', 'http://h/a b',
+      'http://user:pw@h/p', 'https://h/p#frag', 'https://h:443/p%20q', 'HTTPS://H:444/Case/Path', 'http://h/./a', 'http://h\\a',
+      'https://[::1]:8443/v1/payments?x=%2F', 'http://h/é', 'http://h/p?a=[1]',
+    ]
+    for (const u of urls) {
+      const ref = new URL(u)
+      expect(splitUrl(u), u).toEqual({ origin: ref.origin, path: `${ref.pathname}${ref.search}` })
+    }
   })
 
   it('refuses requests after close()', async () => {
