@@ -82,8 +82,9 @@ export class FastHistogram {
         values.push({ labels: { ...c.labels, le: this.buckets[i]! }, value: acc, metricName: `${this.name}_bucket` })
       }
       values.push({ labels: { ...c.labels, le: '+Inf' }, value: c.count, metricName: `${this.name}_bucket` })
-      values.push({ labels: c.labels, value: c.sum, metricName: `${this.name}_sum` })
-      values.push({ labels: c.labels, value: c.count, metricName: `${this.name}_count` })
+      // Fresh label objects: the registry adds its default labels to them in place.
+      values.push({ labels: { ...c.labels }, value: c.sum, metricName: `${this.name}_sum` })
+      values.push({ labels: { ...c.labels }, value: c.count, metricName: `${this.name}_count` })
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
   }
@@ -129,7 +130,7 @@ export class FastCounter {
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string>; value: number }> } {
-    const values = [...this.#children.values()].map((c) => ({ labels: c.labels, value: c.value }))
+    const values = [...this.#children.values()].map((c) => ({ labels: { ...c.labels }, value: c.value }))
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
   }
 
