@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { AggregatorRegistry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WorkerPool, defaultThreadCount } from '../../src/runtime/worker-pool.js'
 import { getRegistry } from '../../src/runtime/metrics.js'
@@ -140,6 +141,12 @@ describe('WorkerPool', () => {
     expect(text).toMatch(/ecom_pool_task_run_seconds_count\{pool="alpha"\} 1/)
     expect(text).toMatch(/ecom_pool_tasks_total\{pool="beta",outcome="ok"\} 2/)
     expect(events.filter((e) => e.pool === 'beta')).toHaveLength(2)
+    // The primary of a cluster sums every worker's registry: the timings aggregate like prom-client's own.
+    const json = await getRegistry().getMetricsAsJSON()
+    const summed = await AggregatorRegistry.aggregate([json, json]).metrics()
+    expect(summed).toMatch(/ecom_pool_task_run_seconds_count\{pool="alpha"\} 2/)
+    expect(summed).toMatch(/ecom_pool_task_run_seconds_bucket\{le="\+Inf",pool="alpha"\} 2|ecom_pool_task_run_seconds_bucket\{pool="alpha",le="\+Inf"\} 2/)
+    expect(summed).toMatch(/ecom_pool_tasks_total\{pool="beta",outcome="ok"\} 4/)
   })
 
   it('divides the cores among cluster workers by default', async () => {
