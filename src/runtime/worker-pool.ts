@@ -24,6 +24,16 @@ export type { Priority, RunOptions, WorkerPoolOptions }
 
 const debug = debuglog('ecom')
 
+/** One submitted task's bookkeeping, from run() to its metrics. */
+interface Submitted {
+  qo: QueueOptions
+  file: string
+  name: string
+  timeout: number
+  submitted: number
+  promise: Promise<unknown>
+}
+
 /** The part of piscina's per-thread view the pool uses. */
 interface PiscinaWorker {
   readonly id: number
@@ -143,7 +153,29 @@ export class WorkerPool {
   }
 
   /** Run a task: the export `name` (default export by default) of the task module, called with `arg`. */
-  async run<R = unknown>(arg: unknown, options: RunOptions = {}): Promise<R> {
+  run<R = unknown>(arg: unknown, options: RunOptions = {}): Promise<R> {
+    let t: Submitted
+    try {
+      t = this.#submit(arg, options)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    // Plain tasks take no async frame of ours: the result goes straight through one then().
+    const settled = t.timeout === 0 && !options.signal ? t.promise : this.#cancellable(t, options)
+    return settled.then(
+      (value) => {
+        this.#finish(t, 'ok', undefined)
+        return value as R
+      },
+      (err: unknown) => {
+        const error = this.#mapError(err)
+        this.#finish(t, error instanceof PoolTaskTimeoutError ? 'timeout' : error instanceof PoolTaskAbortedError ? 'aborted' : 'error', error)
+        throw error
+      }
+    )
+  }
+
+  #submit(arg: unknown, options: RunOptions): Submitted {
     if (this.#closed) throw new PoolClosedError(`worker pool "${this.name}" is closed`)
     const file = options.filename === undefined ? this.#file : toFileUrl(options.filename)
     if (file === undefined) throw new InvalidOptionError('no task module: pass options.filename to the pool or to run()')
@@ -155,37 +187,45 @@ export class WorkerPool {
       this.#count('rejected')
       throw new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`)
     }
-    const timeout = options.timeout ?? this.options.taskTimeout
-    const qo: QueueOptions = { priority }
+    const t: Submitted = {
+      qo: { priority },
+      file,
+      name: options.name ?? 'default',
+      timeout: options.timeout ?? this.options.taskTimeout,
+      submitted: performance.now(),
+      promise: undefined as unknown as Promise<unknown>,
+    }
+    if (options.signal?.aborted) {
+      t.promise = Promise.reject(new PoolTaskAbortedError(`task aborted in worker pool "${this.name}"`, { cause: options.signal.reason }))
+      return t
+    }
     // The pool's own module and default export go bare; anything else in an envelope.
     const bare = file === this.#file && options.name === undefined
     const task: unknown = bare ? arg : ({ f: file, n: options.name ?? '', a: arg } satisfies TaskEnvelope)
-    const submitted = performance.now()
-    let outcome = 'ok'
-    let error: unknown
+    this.#queue.pending = t.qo
+    try {
+      // No signal goes to piscina: it would park such tasks in its own skip queue, ahead of the
+      // priority queue. Timeouts and aborts are handled here instead (see #cancel).
+      t.promise = this.#piscina.run(task, { name: bare ? 'default' : 'call', transferList: options.transferList as never })
+    } finally {
+      this.#queue.pending = undefined
+    }
+    return t
+  }
+
+  async #cancellable(t: Submitted, options: RunOptions): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined
     let onAbort: (() => void) | undefined
+    let settled = false
+    void t.promise.then(() => (settled = true), () => (settled = true))
     try {
-      if (options.signal?.aborted) throw new PoolTaskAbortedError(`task aborted in worker pool "${this.name}"`, { cause: options.signal.reason })
-      this.#queue.pending = qo
-      let promise: Promise<unknown>
-      try {
-        // No signal goes to piscina: it would park such tasks in its own skip queue, ahead of the
-        // priority queue. Timeouts and aborts are handled here instead (see #cancel).
-        promise = this.#piscina.run(task, { name: bare ? 'default' : 'call', transferList: options.transferList as never })
-      } finally {
-        this.#queue.pending = undefined
-      }
-      if (timeout === 0 && !options.signal) return (await promise) as R
-      let settled = false
-      void promise.then(() => (settled = true), () => (settled = true))
       const cancelled = new Promise<never>((_, reject) => {
         const cancel = (err: Error) => {
-          this.#cancel(qo, () => settled)
+          this.#cancel(t.qo, () => settled)
           reject(err)
         }
-        if (timeout > 0) {
-          timer = setTimeout(() => cancel(new PoolTaskTimeoutError(`task timed out after ${timeout} ms in worker pool "${this.name}"`)), timeout)
+        if (t.timeout > 0) {
+          timer = setTimeout(() => cancel(new PoolTaskTimeoutError(`task timed out after ${t.timeout} ms in worker pool "${this.name}"`)), t.timeout)
         }
         if (options.signal) {
           const signal = options.signal
@@ -194,27 +234,27 @@ export class WorkerPool {
         }
       })
       // After a cancel, piscina's own promise rejects (worker terminated) or never settles (removed).
-      promise.catch(() => {})
-      return (await Promise.race([promise, cancelled])) as R
-    } catch (err) {
-      outcome = 'error'
-      error = this.#mapError(err)
-      if (error instanceof PoolTaskTimeoutError) outcome = 'timeout'
-      else if (error instanceof PoolTaskAbortedError) outcome = 'aborted'
-      throw error
+      t.promise.catch(() => {})
+      return await Promise.race([t.promise, cancelled])
     } finally {
       clearTimeout(timer)
       if (onAbort) options.signal!.removeEventListener('abort', onAbort)
-      const end = performance.now()
-      const started = qo.dequeuedAt ?? submitted
-      this.#waitBy[priority].observe((started - submitted) / 1000)
-      this.#runTime.observe((end - started) / 1000)
-      this.#count(outcome)
-      if (taskChannel.hasSubscribers) {
-        taskChannel.publish({ pool: this.name, file, name: options.name ?? 'default', priority, waitMs: started - submitted, runMs: end - started, outcome, error })
-      }
-      if (this.#recycling.size > 0) this.#recycleIdle()
     }
+  }
+
+  #finish(t: Submitted, outcome: string, error: unknown): void {
+    const end = performance.now()
+    const started = t.qo.dequeuedAt ?? t.submitted
+    this.#waitBy[t.qo.priority].observe((started - t.submitted) / 1000)
+    this.#runTime.observe((end - started) / 1000)
+    this.#count(outcome)
+    if (taskChannel.hasSubscribers) {
+      taskChannel.publish({
+        pool: this.name, file: t.file, name: t.name, priority: t.qo.priority,
+        waitMs: started - t.submitted, runMs: end - started, outcome, error,
+      })
+    }
+    if (this.#recycling.size > 0) this.#recycleIdle()
   }
 
   /** Stop taking tasks and wait for queued and running ones to finish. */
