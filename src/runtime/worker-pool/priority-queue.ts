@@ -50,7 +50,6 @@ class Fifo<T> {
   }
 }
 
-const kCtx = Symbol('ecom.queueOptions')
 const NORMAL: QueueOptions = { priority: 'normal' }
 
 /**
@@ -83,13 +82,16 @@ export class PriorityTaskQueue implements TaskQueue {
     return this.#levels[LEVEL[priority]]!.size
   }
 
+  // A WeakMap, not a property on piscina's task objects: adding one would change their hidden class
+  // and slow piscina's own code that handles every task.
+  readonly #ctx = new WeakMap<object, QueueOptions>()
+
   #options(task: Task): QueueOptions {
-    const t = task as unknown as Record<symbol, QueueOptions | undefined>
-    let o = t[kCtx]
+    let o = this.#ctx.get(task)
     if (o === undefined) {
-      o = this.pending ?? t[queueOptionsSymbol] ?? NORMAL
+      o = this.pending ?? (task as unknown as Record<symbol, QueueOptions | undefined>)[queueOptionsSymbol] ?? NORMAL
       if (o !== NORMAL) o.task = task
-      t[kCtx] = o
+      this.#ctx.set(task, o)
     }
     return o
   }
