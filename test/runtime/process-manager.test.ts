@@ -30,16 +30,19 @@ describe('ManagedProcess', () => {
 
   it('restart policy: on-failure leaves a clean exit alone, always restarts it, never does not restart', async () => {
     const clean = proc('crash', { args: [child, 'crash', '0'] })
+    const cleanExit = new Promise((r) => clean.once('exit', r))
     await clean.start()
-    await new Promise((r) => clean.once('exit', r))
+    await cleanExit
     expect(clean.state).toBe('stopped')
     const always = proc('crash', { name: 'always', args: [child, 'crash', '0'], restart: 'always', backoff: 10 })
+    const restarted = new Promise((r) => always.once('restart', r))
     await always.start()
-    await new Promise((r) => always.once('restart', r))
+    await restarted
     await always.stop()
     const never = proc('crash', { name: 'never', restart: 'never' })
+    const neverExit = new Promise((r) => never.once('exit', r))
     await never.start()
-    await new Promise((r) => never.once('exit', r))
+    await neverExit
     expect(never.state).toBe('stopped')
     expect(never.restarts).toBe(0)
   })
@@ -50,8 +53,9 @@ describe('ManagedProcess', () => {
     const p = proc('lines', { restart: 'never', logger })
     const lines: Array<{ stream: string; line: string }> = []
     p.on('line', (l) => lines.push(l))
+    const exited = new Promise((r) => p.once('exit', r))
     await p.start()
-    await new Promise((r) => p.once('exit', r))
+    await exited
     await new Promise((r) => setTimeout(r, 20))
     expect(lines.filter((l) => l.stream === 'stdout').map((l) => l.line)).toEqual(['out one', 'out two'])
     expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.line)).toEqual(['err one'])
@@ -84,8 +88,9 @@ describe('ManagedProcess', () => {
 
   it('stopping during the backoff cancels the restart', async () => {
     const p = proc('crash', { backoff: 200 })
+    const restarted = new Promise((r) => p.once('restart', r))
     await p.start()
-    await new Promise((r) => p.once('restart', r))
+    await restarted
     expect(p.state).toBe('backoff')
     await p.stop()
     await new Promise((r) => setTimeout(r, 300))
