@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -100,6 +100,7 @@ describe('Keyring', () => {
     opened.push(b)
     expect(b.decrypt(a.encrypt('x')).toString()).toBe('x')
     expect(readFileSync(a.path, 'utf8')).not.toContain('"keys"')
+    expect(statSync(a.path).mode & 0o777).toBe(0o600)
     await expect(Keyring.open({ path: a.path, masterKey: randomBytes(32), autoRotate: false })).rejects.toMatchObject({
       code: 'ECOM_ERR_KEYRING_MASTER_KEY',
     })
