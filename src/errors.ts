@@ -77,6 +77,22 @@ export class MissingDependencyError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // payments
 
+// providers
+
+export class WebhookSignatureError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_WEBHOOK_SIGNATURE'
+  static override readonly defaultMessage = 'webhook signature verification failed'
+  static override readonly statusCode = 400
+  static override readonly retryable = false
+}
+
+export class WebhookPayloadError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_WEBHOOK_PAYLOAD'
+  static override readonly defaultMessage = 'webhook payload is signed but not a notification this adapter understands'
+  static override readonly statusCode = 400
+  static override readonly retryable = false
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // orm
