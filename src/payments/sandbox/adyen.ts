@@ -20,15 +20,18 @@ export const ADYEN_TEST_CARD = Object.freeze({
   holderName: 'John Smith',
 })
 
-/** holderName -> [refusalReasonCode, refusalReason]; `ERROR` gives resultCode Error. */
+/**
+ * holderName -> [refusalReasonCode, refusalReason] for resultCode Refused (Adyen "Values for testing
+ * refusal reasons"). `ERROR` and `UNKNOWN` give resultCode Error, `PENDING` gives Received, `APPROVED`
+ * (or any other name) Authorised.
+ */
 export const ADYEN_HOLDER_NAME_TRIGGERS: Readonly<Record<string, readonly [string, string]>> = Object.freeze({
   DECLINED: ['2', 'Refused'],
   REFERRAL: ['3', 'Referral'],
-  ACQUIRER_ERROR: ['4', 'Acquirer Error'],
   BLOCK_CARD: ['5', 'Blocked Card'],
   CARD_EXPIRED: ['6', 'Expired Card'],
   INVALID_AMOUNT: ['7', 'Invalid Amount'],
-  INVALID_CARD: ['8', 'Invalid Card Number'],
+  INVALID_CARD_NUMBER: ['8', 'Invalid Card Number'],
   ISSUER_UNAVAILABLE: ['9', 'Issuer Unavailable'],
   NOT_SUPPORTED: ['10', 'Not supported'],
   NOT_3D_AUTHENTICATED: ['11', '3D Not Authenticated'],
@@ -142,11 +145,18 @@ export class AdyenEmulator implements ProviderEmulator {
     const holder = typeof method.holderName === 'string' ? method.holderName.toUpperCase() : ''
     const p: AdPayment = { psp: pspReference(), reference: body.reference, currency: amount.currency, authorized: value, captured: 0, refunded: 0, status: 'authorised' }
     const base = { pspReference: p.psp, merchantReference: p.reference, amount: { value, currency: p.currency } }
-    if (holder === 'ERROR') {
+    if (holder === 'ERROR' || holder === 'UNKNOWN') {
+      const [code, reason] = holder === 'ERROR' ? ['4', 'Acquirer Error'] : ['0', 'Unknown']
       p.status = 'refused'
       this.#payments.set(p.psp, p)
-      this.#notify(p, 'AUTHORISATION', false, value)
-      return jsonAnswer(200, { ...base, resultCode: 'Error', refusalReason: 'Acquirer Error', refusalReasonCode: '4' })
+      this.#notify(p, 'AUTHORISATION', false, value, reason)
+      return jsonAnswer(200, { ...base, resultCode: 'Error', refusalReason: reason, refusalReasonCode: code })
+    }
+    if (holder === 'PENDING') {
+      // Received: the outcome comes later by webhook; the emulator keeps it unresolved (no funds held).
+      p.status = 'refused'
+      this.#payments.set(p.psp, p)
+      return jsonAnswer(200, { ...base, resultCode: 'Received' })
     }
     const trigger = ADYEN_HOLDER_NAME_TRIGGERS[holder]
     if (trigger) {
