@@ -1,6 +1,8 @@
-import { MissingDependencyError, UnknownProviderError } from '../../errors.js'
+import { UnknownProviderError } from '../../errors.js'
 import type { PaymentAdapter, ProviderName } from '../model.js'
 import type { SandboxCredentials } from '../sandbox/types.js'
+
+export { loadSdk } from '../load-optional.js'
 
 /** Options every adapter takes; provider-specific extras ride along. */
 export interface AdapterOptions<P extends ProviderName = ProviderName> {
@@ -26,20 +28,4 @@ export async function createAdapter<P extends ProviderName>(name: P, options: Ad
   if (!load) throw new UnknownProviderError(`unknown payment provider "${String(name)}" (known: ${Object.keys(ADAPTERS).join(', ')})`)
   const mod = await load()
   return mod.createAdapter(options)
-}
-
-/**
- * Import an optional SDK, turning "not installed" into a coded error naming the package.
- * Call with a literal import so bundlers see it: `loadSdk('stripe', () => import('stripe'))`.
- */
-export async function loadSdk<T>(pkg: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load()
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new MissingDependencyError(`the "${pkg}" package is required for this payment provider: npm install ${pkg}`, { cause: err })
-    }
-    throw err
-  }
 }

@@ -16,7 +16,8 @@ import type {
   WebhookHeaders,
 } from '../model.js'
 import { classifyHttpStatus, classifyTransportError } from './classify.js'
-import { loadSdk, type AdapterOptions } from './index.js'
+import { loadSdk } from '../load-optional.js'
+import type { AdapterOptions } from './index.js'
 
 /** The slice of a PaymentIntent the adapter reads (kept structural so the SDK's types stay optional). */
 interface Intent {
