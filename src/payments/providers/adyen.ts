@@ -20,6 +20,7 @@ import type {
   StatusLookup,
   WebhookHeaders,
 } from '../model.js'
+import type { AdapterOptions } from './index.js'
 import { AdyenHttpClient, type AdyenHttpClientOptions, type HttpClientExceptionCtor } from './adyen-http-client.js'
 import { classifyHttpStatus, classifyTransport, fitKey, loadSdk, requireString, result } from './provider-util.js'
 
@@ -348,6 +349,21 @@ function toEvent(item: AdyenItem): NormalizedEvent {
   }
 }
 
-export function createAdyenAdapter(options: AdyenAdapterOptions): AdyenAdapter {
-  return new AdyenAdapter(options)
+/**
+ * The registry's factory: `credentials` in the sandbox's shape; `sandboxUrl` sends every call to
+ * `<sandboxUrl>/adyen`. Extras: `dispatcher`, `replayCacheSize`, `environment`, `liveEndpointUrlPrefix`.
+ */
+export async function createAdapter(options: AdapterOptions<'adyen'>): Promise<PaymentAdapter> {
+  const { credentials: c } = options
+  return new AdyenAdapter({
+    apiKey: c.apiKey,
+    merchantAccount: c.merchantAccount,
+    hmacKeyHex: c.hmacKeyHex,
+    ...(options.sandboxUrl ? { baseUrl: `${options.sandboxUrl.replace(/\/+$/, '')}/adyen` } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.dispatcher ? { dispatcher: options.dispatcher as AdyenAdapterOptions['dispatcher'] } : {}),
+    ...(typeof options.replayCacheSize === 'number' ? { replayCacheSize: options.replayCacheSize } : {}),
+    ...(options.environment === 'LIVE' ? { environment: 'LIVE' as const } : {}),
+    ...(typeof options.liveEndpointUrlPrefix === 'string' ? { liveEndpointUrlPrefix: options.liveEndpointUrlPrefix } : {}),
+  })
 }

@@ -18,6 +18,7 @@ import type {
   StatusLookup,
   WebhookHeaders,
 } from '../model.js'
+import type { AdapterOptions } from './index.js'
 import { classifyTransport, fitKey, fromDecimal, headerValue, loadSdk, requireString, result, toDecimal } from './provider-util.js'
 
 type BraintreeSdk = typeof import('braintree') & { errorTypes: Record<string, string> }
@@ -127,7 +128,7 @@ export class BraintreeAdapter implements PaymentAdapter {
     }
     const orderId = fitKey(ctx.idempotencyKey, ORDER_ID_MAX)
     return this.#call(ctx, async (gateway) => {
-      if (this.#options.searchBeforeEverySale || this.#sentOrders.has(orderId)) {
+      if (ctx.replay || this.#options.searchBeforeEverySale || this.#sentOrders.has(orderId)) {
         const existing = await this.#findSale(gateway, orderId)
         if (existing) return saleResult(existing, this.#currency(req.amount.currency))
       }
@@ -362,6 +363,24 @@ function classifyError(sdk: BraintreeSdk, err: unknown): ProviderResult {
   return result('braintree', { outcome: tr.outcome, code: tr.code, message: tr.message })
 }
 
-export function createBraintreeAdapter(options: BraintreeAdapterOptions): BraintreeAdapter {
-  return new BraintreeAdapter(options)
+/**
+ * The registry's factory: `credentials` in the sandbox's shape; `sandboxUrl` makes a plain-HTTP
+ * `braintree.Environment` on its host and port. Extras: `environment`, `searchBeforeEverySale`, `currency`.
+ */
+export async function createAdapter(options: AdapterOptions<'braintree'>): Promise<PaymentAdapter> {
+  const { credentials: c } = options
+  let environment: BraintreeAdapterOptions['environment'] = options.environment === 'production' ? 'production' : 'sandbox'
+  if (options.sandboxUrl) {
+    const u = new URL(options.sandboxUrl)
+    environment = { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), ssl: u.protocol === 'https:' }
+  }
+  return new BraintreeAdapter({
+    merchantId: c.merchantId,
+    publicKey: c.publicKey,
+    privateKey: c.privateKey,
+    environment,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.searchBeforeEverySale === true ? { searchBeforeEverySale: true } : {}),
+    ...(typeof options.currency === 'string' ? { currency: options.currency } : {}),
+  })
 }

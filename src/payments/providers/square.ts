@@ -20,6 +20,8 @@ import type {
   StatusLookup,
   WebhookHeaders,
 } from '../model.js'
+import type { AdapterOptions } from './index.js'
+import { SQUARE_SANDBOX_NOTIFICATION_URL } from '../sandbox/square-values.js'
 import { classifyHttpStatus, classifyTransport, fitKey, headerValue, loadSdk, requireString, result } from './provider-util.js'
 
 type SquareSdk = typeof import('square')
@@ -321,6 +323,21 @@ function parseEvent(body: string): NormalizedEvent {
   }
 }
 
-export function createSquareAdapter(options: SquareAdapterOptions): SquareAdapter {
-  return new SquareAdapter(options)
+/**
+ * The registry's factory: `credentials` in the sandbox's shape; `sandboxUrl` points the SDK at
+ * `<sandboxUrl>/square`. Extras: `webhookUrl`, `fetch`, `lookupScanLimit`, `baseUrl`.
+ */
+export async function createAdapter(options: AdapterOptions<'square'>): Promise<PaymentAdapter> {
+  const { credentials: c } = options
+  const baseUrl = typeof options.baseUrl === 'string' ? options.baseUrl : options.sandboxUrl ? `${options.sandboxUrl.replace(/\/+$/, '')}/square` : undefined
+  return new SquareAdapter({
+    accessToken: c.accessToken,
+    locationId: c.locationId,
+    webhookSignatureKey: c.webhookSignatureKey,
+    ...(baseUrl ? { baseUrl } : {}),
+    webhookUrl: typeof options.webhookUrl === 'string' ? options.webhookUrl : options.sandboxUrl ? SQUARE_SANDBOX_NOTIFICATION_URL : undefined,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(typeof options.fetch === 'function' ? { fetch: options.fetch as typeof fetch } : {}),
+    ...(typeof options.lookupScanLimit === 'number' ? { lookupScanLimit: options.lookupScanLimit } : {}),
+  })
 }

@@ -4,8 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ProviderName } from '../model.js'
-import type { SandboxCredentials } from './types.js'
+import type { EmulatorContext } from './index.js'
 
 export interface StoredAnswer {
   readonly status: number
@@ -76,14 +75,8 @@ export function requestUrl(req: IncomingMessage): URL {
 }
 
 /**
- * What the sandbox server hands an emulator (structurally the server's `EmulatorContext`): the test
- * credentials to check and sign with, and `emitWebhook`, which records a signed webhook and POSTs it
- * to the sandbox's webhook URL when one is set. `webhookUrl()`, when the host offers it, is the URL
- * webhooks are delivered to; Square signs it together with the body.
+ * What the sandbox server hands an emulator: its `EmulatorContext` (test credentials, `emitWebhook`),
+ * plus, when the host offers it, `webhookUrl()`: the URL webhooks are delivered to, which Square signs
+ * together with the body.
  */
-export interface EmulatorHost {
-  readonly credentials: SandboxCredentials
-  baseUrl(): string
-  emitWebhook(hook: { provider: ProviderName; body: string; headers: Readonly<Record<string, string>> }): void
-  webhookUrl?(): string | undefined
-}
+export type EmulatorHost = EmulatorContext & { webhookUrl?(): string | undefined }

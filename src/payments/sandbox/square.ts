@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { SQUARE_SANDBOX_NOTIFICATION_URL } from './square-values.js'
 import type { EmulatedPayment, ProviderEmulator, SandboxCredentials } from './types.js'
 import {
   IdempotencyStore,
@@ -77,11 +78,7 @@ interface SqRefund {
   createdAt: string
 }
 
-/**
- * The notification URL Square signs with the body when the sandbox host does not say where webhooks
- * go. Verify sandbox webhooks with this URL (or the sandbox's `webhookUrl` when it has one).
- */
-export const SQUARE_SANDBOX_NOTIFICATION_URL = 'http://127.0.0.1/ecom/webhooks/square'
+export { SQUARE_SANDBOX_NOTIFICATION_URL }
 
 export class SquareEmulator implements ProviderEmulator {
   readonly name = 'square' as const
