@@ -50,7 +50,7 @@ const KEY_MAX = 64
 
 // refusalReasonCode -> the model (Adyen "Refusal reasons"). Unlisted codes are hard card_declined.
 const REFUSALS: Record<string, [OutcomeClass, NormalizedCode]> = {
-  '2': ['soft_decline', 'card_declined'],
+  '2': ['hard_decline', 'card_declined'],
   '3': ['soft_decline', 'do_not_honor'],
   '4': ['soft_decline', 'try_again_later'],
   '5': ['hard_decline', 'fraud_suspected'],

@@ -50,8 +50,8 @@ const noteMarker = (key: string) => `ecom-attempt:${key}`
 
 // Square's PAYMENT_METHOD_ERROR codes -> the model. Hard: retrying the same card cannot succeed.
 const DECLINES: Record<string, [OutcomeClass, NormalizedCode]> = {
-  GENERIC_DECLINE: ['soft_decline', 'card_declined'],
-  CARD_DECLINED: ['soft_decline', 'card_declined'],
+  GENERIC_DECLINE: ['hard_decline', 'card_declined'],
+  CARD_DECLINED: ['hard_decline', 'card_declined'],
   INSUFFICIENT_FUNDS: ['soft_decline', 'insufficient_funds'],
   TRANSACTION_LIMIT: ['soft_decline', 'insufficient_funds'],
   CARD_DECLINED_VERIFICATION_REQUIRED: ['soft_decline', 'do_not_honor'],
