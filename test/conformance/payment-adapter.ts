@@ -237,6 +237,29 @@ export function paymentAdapterConformance(kit: ConformanceKit, sandbox: () => Sa
     expect(sandbox().payments(provider).length).toBe(before)
   })
 
+  it('webhook: a refund verifies to payment.refunded for the payment', async () => {
+    const a = await make()
+    const r = await authorize(a, true)
+    const seen = sandbox().webhooks(provider).length
+    await a.refund(r.providerReference!, money(400), ctx('refund'))
+    const events = []
+    for (const h of sandbox().webhooks(provider).slice(seen)) events.push(await a.verifyWebhook(h.body, h.headers, kit.webhookUrl))
+    expect(events.filter((e) => e.type === 'payment.refunded' && e.providerReference === r.providerReference)).toHaveLength(1)
+  })
+
+  it('ambiguous: a timeout after the request was sent', async () => {
+    const a = await make()
+    const id = pid('slow')
+    sandbox().setFaults(provider, { latencyMs: 1500 })
+    let r: ProviderResult
+    try {
+      r = await a.authorize({ paymentId: id, amount: money(1000), method: kit.approved, capture: true }, ctx(id, undefined, { timeoutMs: 300 }))
+    } finally {
+      sandbox().clearFaults(provider)
+    }
+    expect(r).toMatchObject({ outcome: 'ambiguous', code: 'timeout' })
+  })
+
   it('technical failure: connection refused -> network_error', async () => {
     const a = await kit.adapter('http://127.0.0.1:9')
     const r = await a.authorize({ paymentId: pid('refused'), amount: money(1000), method: kit.approved, capture: true }, ctx('refused'))
