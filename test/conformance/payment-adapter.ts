@@ -178,6 +178,23 @@ export function paymentAdapterConformance(kit: ConformanceKit, sandbox: () => Sa
     else expect(other.outcome).toBe('technical_failure')
   })
 
+  it('idempotent replay: a retried capture and a retried partial refund move money once', async () => {
+    const a = await make()
+    const r = await authorize(a, false)
+    const cap = ctx('cap')
+    const c1 = await a.capture(r.providerReference!, money(800), cap)
+    const c2 = await (await make()).capture(r.providerReference!, money(800), { ...cap, replay: true })
+    expect(c1.outcome).toBe('approved')
+    expect(c2.outcome).toBe('approved')
+    expect(held(r.providerReference)).toMatchObject([{ captured: 800 }])
+    const ref = ctx('refund')
+    const f1 = await a.refund(r.providerReference!, money(300), ref)
+    const f2 = await (await make()).refund(r.providerReference!, money(300), { ...ref, replay: true })
+    expect(f1.outcome).toBe('approved')
+    expect(f2.outcome).toBe('approved')
+    expect(held(r.providerReference)).toMatchObject([{ captured: 800, refunded: 300 }])
+  })
+
   it('status: by reference, and by an idempotency key the provider never saw', async () => {
     const a = await make()
     const r = await authorize(a, false)

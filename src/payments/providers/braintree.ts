@@ -1,8 +1,9 @@
 /**
  * The Braintree adapter, on the official `braintree` SDK (`BraintreeGateway`). Braintree has no
  * idempotency key, so each attempt sends a unique `orderId` (the caller's idempotency key) and, before
- * any retry of an attempt this adapter already sent (and in every status lookup), searches transactions
- * by that order id: an existing sale is returned instead of charging again. The SDK never retries.
+ * any retry of an attempt (`ctx.replay`, or a key this adapter already sent) and in every status lookup,
+ * searches transactions by that order id: an existing sale is returned instead of charging again.
+ * Refunds carry their attempt's key as order id too. The SDK never retries.
  */
 import { WebhookPayloadError, WebhookSignatureError } from '../../errors.js'
 import type {
@@ -32,6 +33,8 @@ export interface BraintreeAdapterOptions {
   environment?: 'sandbox' | 'production' | { host: string; port: number; ssl?: boolean }
   /** Gateway timeout when the call context gives none. @default 60000 */
   timeoutMs?: number
+  /** An http(s).Agent for the SDK (`customHttpAgent`), e.g. the pooled HTTP client's keep-alive agent. */
+  httpAgent?: unknown
   /** Search by order id before every sale, not only before a retry. @default false */
   searchBeforeEverySale?: boolean
   /** The merchant account's currency (Braintree answers amounts in it). @default 'USD' */
@@ -114,7 +117,8 @@ export class BraintreeAdapter implements PaymentAdapter {
         merchantId: this.#options.merchantId,
         publicKey: this.#options.publicKey,
         privateKey: this.#options.privateKey,
-      })
+        ...(this.#options.httpAgent ? { customHttpAgent: this.#options.httpAgent } : {}),
+      } as never)
       ;(gateway as unknown as { config: { timeout: number } }).config.timeout = timeout
       this.#gateways.set(timeout, gateway)
     }
@@ -132,8 +136,7 @@ export class BraintreeAdapter implements PaymentAdapter {
         const existing = await this.#findSale(gateway, orderId)
         if (existing) return saleResult(existing, this.#currency(req.amount.currency))
       }
-      this.#sentOrders.add(orderId)
-      if (this.#sentOrders.size > 100_000) this.#sentOrders.delete(this.#sentOrders.values().next().value as string)
+      this.#remember(orderId)
       const res = (await gateway.transaction.sale({
         amount: toDecimal(req.amount),
         paymentMethodNonce: nonce,
@@ -152,28 +155,54 @@ export class BraintreeAdapter implements PaymentAdapter {
   async capture(ref: string, amount: Money | undefined, ctx: CallContext): Promise<ProviderResult> {
     return this.#call(ctx, async (gateway) => {
       const res = (await gateway.transaction.submitForSettlement(ref, amount ? toDecimal(amount) : undefined)) as unknown as BtResult
-      const out = fromResult(res, amount?.currency ?? this.#currency())
-      if (out.outcome === 'approved' && res.transaction) {
-        const currency = res.transaction.currencyIsoCode ?? amount?.currency ?? this.#currency()
-        const settled = fromDecimal(res.transaction.amount, currency)
-        const authorized = res.transaction.statusHistory?.find((h) => h.status === 'authorized')
-        const partial = authorized !== undefined && fromDecimal(authorized.amount, currency) > settled
-        return { ...out, status: partial ? 'partially_captured' : 'captured', amount: { amount: settled, currency } }
+      if (!res.success && !res.transaction) {
+        // A retry of a capture that went through the first time: Braintree refuses to submit twice.
+        const now = (await gateway.transaction.find(ref)) as unknown as BtTransaction
+        if (statusOf(now) === 'captured') return this.#captured(now, amount)
       }
-      return out
+      const out = fromResult(res, amount?.currency ?? this.#currency())
+      return out.outcome === 'approved' && res.transaction ? this.#captured(res.transaction, amount) : out
     })
   }
 
-  async void(ref: string, ctx: CallContext): Promise<ProviderResult> {
-    return this.#call(ctx, async (gateway) => fromResult((await gateway.transaction.void(ref)) as unknown as BtResult, this.#currency()))
+  #captured(t: BtTransaction, amount: Money | undefined): ProviderResult {
+    const currency = t.currencyIsoCode ?? amount?.currency ?? this.#currency()
+    const settled = fromDecimal(t.amount, currency)
+    const authorized = t.statusHistory?.find((h) => h.status === 'authorized')
+    const partial = authorized !== undefined && fromDecimal(authorized.amount, currency) > settled
+    return { ...saleResult(t, currency), status: partial ? 'partially_captured' : 'captured', amount: { amount: settled, currency } }
   }
 
-  async refund(ref: string, amount: Money | undefined, ctx: CallContext): Promise<ProviderResult> {
+  async void(ref: string, ctx: CallContext): Promise<ProviderResult> {
     return this.#call(ctx, async (gateway) => {
-      const res = (await gateway.transaction.refund(ref, amount ? toDecimal(amount) : undefined)) as unknown as BtResult
-      if (!res.success || !res.transaction) return fromResult(res, amount?.currency ?? this.#currency())
-      const currency = res.transaction.currencyIsoCode ?? amount?.currency ?? this.#currency()
-      const refunded = fromDecimal(res.transaction.amount, currency)
+      const res = (await gateway.transaction.void(ref)) as unknown as BtResult
+      if (!res.success && !res.transaction) {
+        const now = (await gateway.transaction.find(ref)) as unknown as BtTransaction
+        if (now.status === 'voided') return saleResult(now, now.currencyIsoCode ?? this.#currency())
+      }
+      return fromResult(res, this.#currency())
+    })
+  }
+
+  /**
+   * Refunds carry the attempt's key as their order id, so a retry finds the refund it already made
+   * (Braintree has no idempotency key) instead of refunding twice.
+   */
+  async refund(ref: string, amount: Money | undefined, ctx: CallContext): Promise<ProviderResult> {
+    const orderId = fitKey(ctx.idempotencyKey, ORDER_ID_MAX)
+    return this.#call(ctx, async (gateway) => {
+      let credit: BtTransaction | undefined
+      if (ctx.replay || this.#sentOrders.has(orderId)) {
+        credit = (await this.#search(gateway, orderId)).find((t) => t.type === 'credit' && t.refundedTransactionId === ref)
+      }
+      if (!credit) {
+        this.#remember(orderId)
+        const res = (await gateway.transaction.refund(ref, { ...(amount ? { amount: toDecimal(amount) } : {}), orderId } as never)) as unknown as BtResult
+        if (!res.success || !res.transaction) return fromResult(res, amount?.currency ?? this.#currency())
+        credit = res.transaction
+      }
+      const currency = credit.currencyIsoCode ?? amount?.currency ?? this.#currency()
+      const refunded = fromDecimal(credit.amount, currency)
       const sale = (await gateway.transaction.find(ref)) as unknown as BtTransaction
       const status = saleStatus(sale, currency, await this.#refundedTotal(gateway, sale, currency))
       return result('braintree', {
@@ -182,8 +211,8 @@ export class BraintreeAdapter implements PaymentAdapter {
         providerReference: ref,
         status,
         amount: { amount: refunded, currency },
-        providerCode: res.transaction.processorResponseCode,
-        message: `refund ${res.transaction.id}`,
+        providerCode: credit.processorResponseCode,
+        message: `refund ${credit.id}`,
       })
     })
   }
@@ -247,7 +276,18 @@ export class BraintreeAdapter implements PaymentAdapter {
     return this.#options.currency ?? fallback ?? 'USD'
   }
 
+  #remember(orderId: string): void {
+    this.#sentOrders.add(orderId)
+    if (this.#sentOrders.size > 100_000) this.#sentOrders.delete(this.#sentOrders.values().next().value as string)
+  }
+
   async #findSale(gateway: Gateway, orderId: string): Promise<BtTransaction | undefined> {
+    const sales = (await this.#search(gateway, orderId)).filter((t) => t.type !== 'credit')
+    // A successful sale wins over declined ones (a retry after a decline is a new attempt and key).
+    return sales.find((t) => !DECLINED.has(t.status)) ?? sales[0]
+  }
+
+  async #search(gateway: Gateway, orderId: string): Promise<BtTransaction[]> {
     const found: BtTransaction[] = await new Promise((resolve, reject) => {
       const out: BtTransaction[] = []
       const stream = gateway.transaction.search((s: { orderId(): { is(v: string): void } }) => s.orderId().is(orderId)) as unknown as NodeJS.ReadableStream
@@ -255,9 +295,7 @@ export class BraintreeAdapter implements PaymentAdapter {
       stream.on('end', () => resolve(out))
       stream.on('error', reject)
     })
-    const sales = found.filter((t) => t.type !== 'credit' && t.orderId === orderId)
-    // A successful sale wins over declined ones (a retry after a decline is a new attempt and key).
-    return sales.find((t) => !DECLINED.has(t.status)) ?? sales[0]
+    return found.filter((t) => t.orderId === orderId)
   }
 
   async #refundedTotal(gateway: Gateway, sale: BtTransaction, currency: string): Promise<number> {
@@ -382,5 +420,6 @@ export async function createAdapter(options: AdapterOptions<'braintree'>): Promi
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.searchBeforeEverySale === true ? { searchBeforeEverySale: true } : {}),
     ...(typeof options.currency === 'string' ? { currency: options.currency } : {}),
+    ...(options.httpAgent ? { httpAgent: options.httpAgent } : {}),
   })
 }

@@ -157,6 +157,10 @@ export class SquareAdapter implements PaymentAdapter {
       const total = Number(payment?.totalMoney?.amount ?? payment?.amountMoney?.amount ?? 0)
       const already = Number(payment?.refundedMoney?.amount ?? 0)
       const currency = String(payment?.totalMoney?.currency ?? payment?.amountMoney?.currency ?? amount?.currency)
+      if (!amount && payment?.status === 'COMPLETED' && already >= total) {
+        // A retried full refund whose first send went through: nothing is left to refund.
+        return result('square', { outcome: 'approved', code: 'approved', providerReference: ref, status: 'refunded', amount: { amount: total, currency } })
+      }
       const value = amount ?? { amount: total - already, currency }
       const res = await client.refunds.refundPayment(
         {

@@ -280,6 +280,7 @@ export class BraintreeEmulator implements ProviderEmulator {
       refunded: 0,
       refundIds: [],
       refundedTransactionId: t.id,
+      ...(typeof input.order_id === 'string' ? { orderId: input.order_id } : { orderId: undefined }),
       createdAt: now,
       updatedAt: now,
     }
