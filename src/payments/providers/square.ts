@@ -186,16 +186,25 @@ export class SquareAdapter implements PaymentAdapter {
   }
 
   async status(lookup: StatusLookup, ctx: CallContext): Promise<ProviderResult> {
-    return this.#call(async ({ client }) => {
+    return this.#call(async ({ sdk, client }) => {
       if (lookup.providerReference) {
         return paymentResult((await client.payments.get({ paymentId: lookup.providerReference }, this.#req(ctx))).payment)
       }
       const key = fitKey(lookup.idempotencyKey, KEY_MAX)
       const found = await this.#findByKey(client, key, ctx)
       if (found) return paymentResult(found)
-      // Not visible: make sure a payment created late under this key cannot stay authorized.
-      await client.payments.cancelByIdempotencyKey({ idempotencyKey: key }, this.#req(ctx))
-      return result('square', { outcome: 'technical_failure', code: 'unknown', status: 'not_found', message: 'no Square payment carries this idempotency key' })
+      // Not among the recent payments scanned: cancel by key. Square answers success when no payment
+      // has the key (or it was only authorized, now voided), and refuses when one exists that cannot be
+      // canceled (completed): then it exists and the attempt stays unresolved rather than "not found".
+      try {
+        await client.payments.cancelByIdempotencyKey({ idempotencyKey: key }, this.#req(ctx))
+      } catch (err) {
+        if (err instanceof sdk.SquareError && err.statusCode !== undefined && err.statusCode < 500 && err.statusCode !== 429) {
+          return result('square', { outcome: 'ambiguous', code: 'unknown', status: 'unknown', httpStatus: err.statusCode, message: 'a Square payment has this idempotency key but was not found by the scan and cannot be canceled' })
+        }
+        throw err
+      }
+      return result('square', { outcome: 'technical_failure', code: 'unknown', status: 'not_found', message: 'no Square payment with this idempotency key holds funds (none, or voided by key)' })
     })
   }
 
