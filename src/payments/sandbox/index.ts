@@ -10,6 +10,8 @@ export interface EmulatorContext {
   readonly credentials: SandboxCredentials
   /** http://host:port of the sandbox; valid once it listens. */
   baseUrl(): string
+  /** Where webhooks are delivered (the sandbox's `webhookUrl`), for providers that sign the URL (Square). */
+  webhookUrl?(): string | undefined
   emitWebhook(hook: SandboxWebhook): void
 }
 

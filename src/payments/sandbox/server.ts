@@ -124,6 +124,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ctx: EmulatorContext = {
     credentials,
     baseUrl: () => url,
+    webhookUrl: () => options.webhookUrl,
     emitWebhook(hook) {
       hooks.push(hook)
       if (hooks.length > historySize * PROVIDER_NAMES.length) hooks.splice(0, hooks.length - historySize * PROVIDER_NAMES.length)
