@@ -75,8 +75,7 @@ export function requestUrl(req: IncomingMessage): URL {
 }
 
 /**
- * What the sandbox server hands an emulator: its `EmulatorContext` (test credentials, `emitWebhook`),
- * plus, when the host offers it, `webhookUrl()`: the URL webhooks are delivered to, which Square signs
- * together with the body.
+ * What the sandbox server hands an emulator (its `EmulatorContext`): test credentials, `emitWebhook`,
+ * and `webhookUrl()`, the URL webhooks are delivered to, which Square signs together with the body.
  */
-export type EmulatorHost = EmulatorContext & { webhookUrl?(): string | undefined }
+export type EmulatorHost = EmulatorContext
