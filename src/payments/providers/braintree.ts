@@ -33,6 +33,12 @@ export interface BraintreeAdapterOptions {
   environment?: 'sandbox' | 'production' | { host: string; port: number; ssl?: boolean }
   /** Gateway timeout when the call context gives none. @default 60000 */
   timeoutMs?: number
+  /**
+   * A store-and-pass-back custom field (created in the Braintree control panel) that receives the
+   * merchant payment id on every sale. Braintree rejects unknown custom fields, so it is off unless set;
+   * the local sandbox accepts `ecom_payment_id`, which `createAdapter` sets when given a `sandboxUrl`.
+   */
+  paymentIdCustomField?: string
   /** An http(s).Agent for the SDK (`customHttpAgent`), e.g. the pooled HTTP client's keep-alive agent. */
   httpAgent?: unknown
   /** Search by order id before every sale, not only before a retry. @default false */
@@ -141,6 +147,7 @@ export class BraintreeAdapter implements PaymentAdapter {
         amount: toDecimal(req.amount),
         paymentMethodNonce: nonce,
         orderId,
+        ...(this.#options.paymentIdCustomField ? { customFields: { [this.#options.paymentIdCustomField]: req.paymentId } } : {}),
         options: { submitForSettlement: req.capture },
       } as never)) as unknown as BtResult
       if (!res.success && res.transaction?.gatewayRejectionReason === 'duplicate') {
@@ -421,5 +428,7 @@ export async function createAdapter(options: AdapterOptions<'braintree'>): Promi
     ...(options.searchBeforeEverySale === true ? { searchBeforeEverySale: true } : {}),
     ...(typeof options.currency === 'string' ? { currency: options.currency } : {}),
     ...(options.httpAgent ? { httpAgent: options.httpAgent } : {}),
+    ...(typeof options.paymentIdCustomField === 'string' ? { paymentIdCustomField: options.paymentIdCustomField }
+      : options.sandboxUrl ? { paymentIdCustomField: 'ecom_payment_id' } : {}),
   })
 }

@@ -7,7 +7,9 @@
  *
  * Braintree has no idempotency key. Its own guard is duplicate checking: a sale with the same order id,
  * amount and payment method as an earlier successful one is gateway-rejected with reason `duplicate`.
- * The emulator settles at once, so a submitted transaction can be refunded right away.
+ * The emulator settles at once, so a submitted transaction can be refunded right away. It knows one
+ * custom field, `ecom_payment_id` (the merchant payment id, reported by `payments()`); any other custom
+ * field is rejected as Braintree rejects fields not configured in the control panel.
  */
 import { createHash, createHmac } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -67,6 +69,8 @@ interface BtTransaction {
   history: { status: BtStatus; amount: number; timestamp: string }[]
   currency: string
   orderId?: string
+  /** The merchant payment id from the `ecom_payment_id` custom field, when sent. */
+  paymentId?: string
   nonce: string
   processorResponseCode: string
   processorResponseText: string
@@ -108,7 +112,7 @@ export class BraintreeEmulator implements ProviderEmulator {
       .map((t) => ({
         provider: 'braintree' as const,
         reference: t.id,
-        ...(t.orderId ? { paymentId: t.orderId } : {}),
+        ...(t.paymentId ?? t.orderId ? { paymentId: (t.paymentId ?? t.orderId)! } : {}),
         currency: t.currency,
         authorized: isDeclined(t.status) ? 0 : t.authorized,
         captured: t.settled,
@@ -166,6 +170,9 @@ export class BraintreeEmulator implements ProviderEmulator {
     if (nonce === BRAINTREE_TEST_NONCES.consumed) return validation('payment_method_nonce', '93107', 'Cannot use a payment_method_nonce more than once.')
     if (!nonce.startsWith('fake-')) return validation('payment_method_nonce', '91565', 'Unknown payment_method_nonce.')
     const orderId = typeof input.order_id === 'string' ? input.order_id : undefined
+    const custom = (input.custom_fields ?? {}) as Record<string, unknown>
+    const unknownField = Object.keys(custom).find((k) => k !== 'ecom_payment_id')
+    if (unknownField) return validation('custom_fields', '91526', `Custom field is invalid: ${unknownField}.`)
     const options = (input.options ?? {}) as Record<string, unknown>
     const now = new Date().toISOString()
     const t: BtTransaction = {
@@ -177,6 +184,7 @@ export class BraintreeEmulator implements ProviderEmulator {
       history: [],
       currency: 'USD',
       ...(orderId ? { orderId } : {}),
+      ...(typeof custom.ecom_payment_id === 'string' ? { paymentId: custom.ecom_payment_id } : {}),
       nonce,
       processorResponseCode: '1000',
       processorResponseText: 'Approved',
@@ -353,6 +361,7 @@ function txXml(t: BtTransaction): Record<string, XmlValue> {
     refundedTransactionId: t.refundedTransactionId ?? null,
     creditCard: { bin: card.bin, last4: card.last4, cardType: card.type, expirationMonth: '12', expirationYear: '2030' },
     paymentInstrumentType: 'credit_card',
+    ...(t.paymentId ? { customFields: { ecomPaymentId: t.paymentId } } : {}),
   }
 }
 

@@ -86,7 +86,7 @@ describe('braintree', () => {
     const a = await (await createBraintree({ credentials: sb.credentials.braintree, sandboxUrl: sb.url })).authorize(req, ctx(key))
     const b = await (await createBraintree({ credentials: sb.credentials.braintree, sandboxUrl: sb.url })).authorize(req, ctx(key, { replay: true }))
     expect(b.providerReference).toBe(a.providerReference)
-    expect(sb.payments('braintree').filter((p) => p.paymentId === key && p.captured > 0)).toHaveLength(1)
+    expect(sb.payments('braintree').filter((p) => p.paymentId === 'bt-1' && p.captured > 0)).toHaveLength(1)
   })
 
   it('answers a gateway duplicate rejection with the sale that exists', async () => {
