@@ -20,9 +20,10 @@ import type {
   StatusLookup,
   WebhookHeaders,
 } from '../model.js'
+import { loadSdk } from '../load-optional.js'
 import type { AdapterOptions } from './index.js'
 import { AdyenHttpClient, type AdyenHttpClientOptions, type HttpClientExceptionCtor } from './adyen-http-client.js'
-import { classifyHttpStatus, classifyTransport, fitKey, loadSdk, requireString, result } from './provider-util.js'
+import { classifyHttpStatus, classifyTransport, fitKey, requireString, result } from './provider-util.js'
 
 type AdyenSdk = typeof import('@adyen/api-library')
 type Checkout = InstanceType<AdyenSdk['CheckoutAPI']>
@@ -119,7 +120,7 @@ export class AdyenAdapter implements PaymentAdapter {
   }
 
   #load(): Promise<{ sdk: AdyenSdk; checkout: Checkout }> {
-    this.#sdk ??= loadSdk<AdyenSdk>('@adyen/api-library').then((sdk) => {
+    this.#sdk ??= loadSdk('@adyen/api-library', () => import('@adyen/api-library')).then((sdk) => {
       const httpClient = new AdyenHttpClient(sdk.HttpClientException as unknown as HttpClientExceptionCtor, {
         ...(this.#options.baseUrl ? { baseUrl: this.#options.baseUrl } : {}),
         ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),

@@ -19,8 +19,9 @@ import type {
   StatusLookup,
   WebhookHeaders,
 } from '../model.js'
+import { loadSdk } from '../load-optional.js'
 import type { AdapterOptions } from './index.js'
-import { classifyTransport, fitKey, fromDecimal, headerValue, loadSdk, requireString, result, toDecimal } from './provider-util.js'
+import { classifyTransport, fitKey, fromDecimal, headerValue, requireString, result, toDecimal } from './provider-util.js'
 
 type BraintreeSdk = typeof import('braintree') & { errorTypes: Record<string, string> }
 type Gateway = InstanceType<BraintreeSdk['BraintreeGateway']>
@@ -109,11 +110,13 @@ export class BraintreeAdapter implements PaymentAdapter {
   }
 
   async #gateway(ctx?: CallContext): Promise<{ sdk: BraintreeSdk; gateway: Gateway }> {
-    this.#sdk ??= loadSdk<BraintreeSdk & { default?: BraintreeSdk }>('braintree').then((m) => (m.default ?? m) as BraintreeSdk)
+    this.#sdk ??= loadSdk('braintree', () => import('braintree')).then((m) => ((m as { default?: unknown }).default ?? m) as BraintreeSdk)
     const sdk = await this.#sdk
     const timeout = ctx?.timeoutMs ?? this.#options.timeoutMs ?? 60_000
     let gateway = this.#gateways.get(timeout)
     if (!gateway) {
+      // One gateway per timeout (the SDK's timeout is per gateway); callers use a handful of values.
+      if (this.#gateways.size >= 16) this.#gateways.clear()
       const env = this.#options.environment ?? 'sandbox'
       const environment =
         env === 'sandbox' ? sdk.Environment.Sandbox : env === 'production' ? sdk.Environment.Production

@@ -1,27 +1,10 @@
 /**
- * Pieces the Square, Adyen and Braintree adapters share: lazy SDK loading, idempotency-key fitting,
+ * Pieces the Square, Adyen and Braintree adapters share: idempotency-key fitting,
  * money in major units, and the one rule for classifying a transport failure.
  */
 import { createHash } from 'node:crypto'
-import { InvalidOptionError, MissingDependencyError } from '../../errors.js'
+import { InvalidOptionError } from '../../errors.js'
 import { currencyExponent, type Money, type NormalizedCode, type OutcomeClass, type ProviderName, type ProviderResult } from '../model.js'
-
-/** Import an optional SDK; a missing package becomes a coded error naming it. */
-export async function loadSdk<T>(pkg: string): Promise<T> {
-  try {
-    const mod = (await import(pkg)) as T & { default?: T }
-    return mod
-  } catch (err) {
-    const code = (err as { code?: string }).code
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new MissingDependencyError(`the "${pkg}" package is not installed: npm install ${pkg}`, {
-        cause: err,
-        details: { package: pkg },
-      })
-    }
-    throw err
-  }
-}
 
 /**
  * Providers cap idempotency keys (Square 45 chars, Adyen 64, Braintree order_id 255). A longer key is

@@ -20,9 +20,10 @@ import type {
   StatusLookup,
   WebhookHeaders,
 } from '../model.js'
+import { loadSdk } from '../load-optional.js'
 import type { AdapterOptions } from './index.js'
 import { SQUARE_SANDBOX_NOTIFICATION_URL } from '../sandbox/square-values.js'
-import { classifyHttpStatus, classifyTransport, fitKey, headerValue, loadSdk, requireString, result } from './provider-util.js'
+import { classifyHttpStatus, classifyTransport, fitKey, headerValue, requireString, result } from './provider-util.js'
 
 type SquareSdk = typeof import('square')
 type SquareClient = InstanceType<SquareSdk['SquareClient']>
@@ -86,7 +87,7 @@ export class SquareAdapter implements PaymentAdapter {
   }
 
   #sdk(): Promise<{ sdk: SquareSdk; client: SquareClient }> {
-    this.#client ??= loadSdk<SquareSdk>('square').then((sdk) => ({
+    this.#client ??= loadSdk('square', () => import('square')).then((sdk) => ({
       sdk,
       client: new sdk.SquareClient({
         token: this.#options.accessToken,

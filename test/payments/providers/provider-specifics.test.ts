@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CallContext } from '../../../src/payments/model.js'
 import { createAdapter as createAdyen } from '../../../src/payments/providers/adyen.js'
 import { createAdapter as createBraintree } from '../../../src/payments/providers/braintree.js'
-import { classifyTransport, fitKey, fromDecimal, loadSdk, toDecimal } from '../../../src/payments/providers/provider-util.js'
+import { loadSdk } from '../../../src/payments/load-optional.js'
+import { classifyTransport, fitKey, fromDecimal, toDecimal } from '../../../src/payments/providers/provider-util.js'
 import { SquareAdapter } from '../../../src/payments/providers/square.js'
 import { startSandbox, type Sandbox } from '../../../src/payments/sandbox/server.js'
 
@@ -126,6 +127,7 @@ describe('provider helpers', () => {
   })
 
   it('names the package to install when an SDK is missing', async () => {
-    await expect(loadSdk('ecom-no-such-sdk-package')).rejects.toMatchObject({ code: 'ECOM_ERR_MISSING_DEPENDENCY', details: { package: 'ecom-no-such-sdk-package' } })
+    const pkg = 'ecom-no-such-sdk-package'
+    await expect(loadSdk(pkg, () => import(pkg))).rejects.toMatchObject({ code: 'ECOM_ERR_MISSING_DEPENDENCY', details: { package: 'ecom-no-such-sdk-package' } })
   })
 })
