@@ -175,11 +175,14 @@ export class SquareAdapter implements PaymentAdapter {
       if (status === 'REJECTED' || status === 'FAILED') {
         return result('square', { outcome: 'hard_decline', code: 'processing_error', providerReference: ref, providerCode: status })
       }
+      // Read the payment back: a replayed refund must not be counted twice.
+      const after = (await client.payments.get({ paymentId: ref }, this.#req(ctx))).payment
+      const refundedNow = Number(after?.refundedMoney?.amount ?? already + value.amount)
       return result('square', {
         outcome: 'approved',
         code: 'approved',
         providerReference: ref,
-        status: already + value.amount >= total ? 'refunded' : 'partially_refunded',
+        status: refundedNow >= total ? 'refunded' : 'partially_refunded',
         amount: value,
         providerCode: status ?? undefined,
       })
