@@ -20,7 +20,7 @@ afterAll(async () => {
   await sb?.close()
 })
 
-const ctx = (key = randomUUID(), extra: Partial<CallContext> = {}): CallContext => ({ paymentId: 'p', attempt: 1, idempotencyKey: key, ...extra })
+const ctx = (key: string = randomUUID(), extra: Partial<CallContext> = {}): CallContext => ({ paymentId: 'p', attempt: 1, idempotencyKey: key, ...extra })
 const usd = (amount: number) => ({ amount, currency: 'USD' })
 
 describe('square', () => {
