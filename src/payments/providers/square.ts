@@ -123,7 +123,14 @@ export class SquareAdapter implements PaymentAdapter {
         },
         this.#req(ctx),
       )
-      return paymentResult(res.payment)
+      if (!ctx.replay || !res.payment?.id) return paymentResult(res.payment)
+      // A replay is answered with the stored first response; the payment may have moved since (a
+      // status lookup may have canceled it by key): report what it is now.
+      const now = (await client.payments.get({ paymentId: res.payment.id }, this.#req(ctx))).payment
+      if (now?.status === 'CANCELED') {
+        return result('square', { outcome: 'technical_failure', code: 'processing_error', providerReference: now.id ?? undefined, status: 'voided', providerCode: 'CANCELED', message: 'the attempt\'s payment was canceled (by idempotency key); it holds no funds' })
+      }
+      return paymentResult(now)
     })
   }
 

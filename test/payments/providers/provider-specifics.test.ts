@@ -50,6 +50,15 @@ describe('square', () => {
     expect(sb.payments('square').find((p) => p.reference === auth.providerReference)).toMatchObject({ status: 'voided', captured: 0 })
   })
 
+  it('a replay after a cancel-by-key reports the payment as voided, not the stale approval', async () => {
+    const key = randomUUID()
+    const req = { paymentId: 'scan-r', amount: usd(700), method: nonce, capture: false }
+    await square().authorize(req, ctx(key))
+    await square().authorize({ paymentId: 'scan-s', amount: usd(100), method: nonce, capture: true }, ctx())
+    expect((await square(1).status({ paymentId: 'scan-r', idempotencyKey: key }, ctx())).status).toBe('not_found')
+    expect(await square().authorize(req, ctx(key, { replay: true }))).toMatchObject({ outcome: 'technical_failure', status: 'voided' })
+  })
+
   it('status by key beyond the scan: a completed payment that cannot be canceled stays unresolved, never not_found', async () => {
     const key = randomUUID()
     await square().authorize({ paymentId: 'scan-c', amount: usd(700), method: nonce, capture: true }, ctx(key))
