@@ -109,6 +109,26 @@ describe('braintree', () => {
   })
 })
 
+describe('braintree currencies', () => {
+  const nonce = { type: 'card' as const, tokens: { braintree: 'fake-valid-nonce' } }
+  it('sends a currency to its merchant account, with that currency\'s decimals', async () => {
+    const a = await createBraintree({ credentials: sb.credentials.braintree, sandboxUrl: sb.url, merchantAccountIds: { EUR: 'ecomsandbox_eur', JPY: 'ecomsandbox_jpy' } })
+    const eur = await a.authorize({ paymentId: 'bt-eur', amount: { amount: 1999, currency: 'EUR' }, method: nonce, capture: true }, ctx())
+    expect(eur).toMatchObject({ outcome: 'approved', amount: { amount: 1999, currency: 'EUR' } })
+    const jpy = await a.authorize({ paymentId: 'bt-jpy', amount: { amount: 500, currency: 'JPY' }, method: nonce, capture: true }, ctx())
+    expect(jpy).toMatchObject({ outcome: 'approved', amount: { amount: 500, currency: 'JPY' } })
+    expect(sb.payments('braintree').find((p) => p.reference === jpy.providerReference)).toMatchObject({ currency: 'JPY', captured: 500 })
+  })
+
+  it('refuses a currency with no merchant account instead of charging it in another', async () => {
+    const a = await createBraintree({ credentials: sb.credentials.braintree, sandboxUrl: sb.url })
+    const before = sb.payments('braintree').length
+    const r = await a.authorize({ paymentId: 'bt-gbp', amount: { amount: 1000, currency: 'GBP' }, method: nonce, capture: true }, ctx())
+    expect(r).toMatchObject({ outcome: 'technical_failure', code: 'config_error' })
+    expect(sb.payments('braintree')).toHaveLength(before)
+  })
+})
+
 describe('provider helpers', () => {
   it('keeps keys that fit and hashes the rest stably', () => {
     expect(fitKey('abc-123', 45)).toBe('abc-123')
