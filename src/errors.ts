@@ -139,6 +139,13 @@ export class SandboxListenError extends EcomError {
 
 // providers
 
+export class WebhookPayloadError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_WEBHOOK_PAYLOAD'
+  static override readonly defaultMessage = 'webhook payload is signed but not a notification this adapter understands'
+  static override readonly statusCode = 400
+  static override readonly retryable = false
+}
+
 // ---------------------------------------------------------------------------------------------
 // orm
 

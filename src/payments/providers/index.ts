@@ -21,6 +21,9 @@ export type AdapterModule = { createAdapter(options: AdapterOptions<any>): Promi
 export const ADAPTERS: Partial<Record<ProviderName, () => Promise<AdapterModule>>> = {
   stripe: () => import('./stripe.js'),
   // providers
+  square: () => import('./square.js'),
+  adyen: () => import('./adyen.js'),
+  braintree: () => import('./braintree.js'),
 }
 
 export async function createAdapter<P extends ProviderName>(name: P, options: AdapterOptions<P>): Promise<PaymentAdapter> {

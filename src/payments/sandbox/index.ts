@@ -29,4 +29,7 @@ export type EmulatorFactory = (ctx: EmulatorContext) => ProviderEmulator
 export const EMULATORS: Partial<Record<ProviderName, () => Promise<{ createEmulator: EmulatorFactory }>>> = {
   stripe: () => import('./stripe.js'),
   // providers
+  square: () => import('./square.js'),
+  adyen: () => import('./adyen.js'),
+  braintree: () => import('./braintree.js'),
 }
