@@ -88,6 +88,31 @@ const EVENTS: Record<string, NormalizedEventType> = {
   'charge.refunded': 'payment.refunded',
 }
 
+interface HttpClientLike {
+  makeRequest(...args: unknown[]): Promise<unknown>
+}
+
+/**
+ * stripe-node retries a request once on ECONNRESET/EPIPE even with maxNetworkRetries 0 (its
+ * `_shouldRetry`). That retry hides the first outcome: a request that committed and then lost its
+ * connection, retried into a 503 or 429, would come back looking like a definite refusal, and the router
+ * would fail over and charge twice (the chaos test found exactly this). Renaming the error code turns
+ * the SDK's retry off, so the reset reaches the router as what it is: ambiguous.
+ */
+function noHiddenRetry(client: HttpClientLike): HttpClientLike {
+  const wrapped = Object.create(client) as HttpClientLike
+  wrapped.makeRequest = (...args: unknown[]) =>
+    client.makeRequest(...args).catch((err: NodeJS.ErrnoException) => {
+      if (err?.code === 'ECONNRESET' || err?.code === 'EPIPE') {
+        const e = new Error(err.message, { cause: err }) as NodeJS.ErrnoException
+        e.code = 'ECOM_CONNECTION_LOST_AFTER_SEND'
+        throw e
+      }
+      throw err
+    })
+  return wrapped
+}
+
 /**
  * The Stripe adapter on the official `stripe` SDK. The SDK never retries on its own (maxNetworkRetries
  * 0: the router decides) and every POST carries the router's idempotency key, never the SDK's random
@@ -106,8 +131,9 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
     cfg.host = u.hostname
     cfg.port = Number(u.port || (u.protocol === 'https:' ? 443 : 80))
     cfg.protocol = u.protocol.replace(':', '')
-    cfg.httpAgent = u.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new Agent({ keepAlive: true })
   }
+  const agent = options.sandboxUrl?.startsWith('http:') ? new Agent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true })
+  cfg.httpClient = noHiddenRetry((StripeCtor as unknown as { createNodeHttpClient(a: unknown): HttpClientLike }).createNodeHttpClient(agent))
   const stripe = new StripeCtor(options.credentials.apiKey, cfg)
   const webhookSecret = options.credentials.webhookSecret
   const searchGraceMs = typeof options.searchGraceMs === 'number' ? options.searchGraceMs : options.sandboxUrl ? 0 : 60_000

@@ -394,7 +394,14 @@ export class PaymentRouter {
     const send = (again: boolean) =>
       this.#call(attempt.provider, op, attempt, (a, ctx) => (op === 'capture' ? a.capture(ref, amount, ctx) : op === 'void' ? a.void(ref, ctx) : a.refund(ref, amount, ctx)), again)
     let res = await send(replay)
-    for (let i = 0; res.outcome === 'ambiguous' && i < this.config.ambiguity.replays; i++) res = await send(true)
+    if (res.outcome !== 'ambiguous') return res
+    const first = res
+    for (let i = 0; i < this.config.ambiguity.replays; i++) {
+      res = await send(true)
+      // A re-send refused before executing says nothing about the first send: still unconfirmed.
+      if (res.outcome === 'technical_failure') return first
+      if (res.outcome !== 'ambiguous') return res
+    }
     return res
   }
 
