@@ -41,30 +41,31 @@ describe('square', () => {
     expect(b.providerReference).toBe(a.providerReference)
   })
 
-  it('status by key beyond the scan: an authorization is canceled by key (not_found, voided at Square)', async () => {
+  it('status by key is a pure read: a payment beyond the scan is not_found and left as it is', async () => {
     const key = randomUUID()
     const auth = await square().authorize({ paymentId: 'scan-a', amount: usd(700), method: nonce, capture: false }, ctx(key))
     await square().authorize({ paymentId: 'scan-b', amount: usd(100), method: nonce, capture: true }, ctx())
-    const s = await square(1).status({ paymentId: 'scan-a', idempotencyKey: key }, ctx())
-    expect(s.status).toBe('not_found')
+    expect((await square(1).status({ paymentId: 'scan-a', idempotencyKey: key }, ctx())).status).toBe('not_found')
+    expect(sb.payments('square').find((p) => p.reference === auth.providerReference)).toMatchObject({ status: 'authorized' })
+    // The router's next step, a replay with the same key, finds it: Square answers the first result.
+    const replay = await square().authorize({ paymentId: 'scan-a', amount: usd(700), method: nonce, capture: false }, ctx(key, { replay: true }))
+    expect(replay).toMatchObject({ outcome: 'approved', providerReference: auth.providerReference, status: 'authorized' })
+  })
+
+  it('cancelAttempt voids an authorization made with the key; a replay then reports it voided, not approved', async () => {
+    const key = randomUUID()
+    const req = { paymentId: 'cancel-a', amount: usd(700), method: nonce, capture: false }
+    const auth = await square().authorize(req, ctx(key))
+    expect(await square().cancelAttempt({ paymentId: 'cancel-a', idempotencyKey: key }, ctx())).toMatchObject({ outcome: 'approved', status: 'voided' })
     expect(sb.payments('square').find((p) => p.reference === auth.providerReference)).toMatchObject({ status: 'voided', captured: 0 })
-  })
-
-  it('a replay after a cancel-by-key reports the payment as voided, not the stale approval', async () => {
-    const key = randomUUID()
-    const req = { paymentId: 'scan-r', amount: usd(700), method: nonce, capture: false }
-    await square().authorize(req, ctx(key))
-    await square().authorize({ paymentId: 'scan-s', amount: usd(100), method: nonce, capture: true }, ctx())
-    expect((await square(1).status({ paymentId: 'scan-r', idempotencyKey: key }, ctx())).status).toBe('not_found')
     expect(await square().authorize(req, ctx(key, { replay: true }))).toMatchObject({ outcome: 'technical_failure', status: 'voided' })
+    expect(await square().cancelAttempt({ paymentId: 'none', idempotencyKey: randomUUID() }, ctx())).toMatchObject({ status: 'voided' })
   })
 
-  it('status by key beyond the scan: a completed payment that cannot be canceled stays unresolved, never not_found', async () => {
+  it('cancelAttempt on a completed payment: cannot be canceled, stays unknown', async () => {
     const key = randomUUID()
-    await square().authorize({ paymentId: 'scan-c', amount: usd(700), method: nonce, capture: true }, ctx(key))
-    await square().authorize({ paymentId: 'scan-d', amount: usd(100), method: nonce, capture: true }, ctx())
-    const s = await square(1).status({ paymentId: 'scan-c', idempotencyKey: key }, ctx())
-    expect(s).toMatchObject({ outcome: 'ambiguous', status: 'unknown' })
+    await square().authorize({ paymentId: 'cancel-c', amount: usd(700), method: nonce, capture: true }, ctx(key))
+    expect(await square().cancelAttempt({ paymentId: 'cancel-c', idempotencyKey: key }, ctx())).toMatchObject({ outcome: 'ambiguous', status: 'unknown' })
   })
 })
 
