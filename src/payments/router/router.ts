@@ -263,12 +263,25 @@ export class PaymentRouter {
     const lookup = await this.#call(provider, 'status', attempt, (a, ctx) =>
       a.status({ paymentId: payment.id, idempotencyKey: attempt.idempotencyKey, providerReference: attempt.providerReference ?? undefined }, ctx)
     )
+    // Voided or refunded (e.g. Square's cancel-by-idempotency-key during the lookup): it holds nothing.
+    if (lookup.status === 'voided' || lookup.status === 'refunded') return { kind: 'absent', res: lookup }
     if (lookup.status && APPROVED_STATUSES.has(lookup.status)) return { kind: 'approved', res: { ...lookup, outcome: 'approved', code: 'approved' } }
     if (lookup.status === 'failed' && (lookup.outcome === 'hard_decline' || lookup.outcome === 'soft_decline')) return { kind: 'declined', res: lookup }
     let last = lookup
     for (let i = 0; i < this.config.ambiguity.replays; i++) {
       const res = await this.#call(provider, op, attempt, (a, ctx) => a.authorize(req, ctx), true)
-      if (res.outcome === 'approved') return { kind: 'approved', res }
+      if (res.outcome === 'approved') {
+        // A replay answers from the provider's idempotency store: the original response, possibly stale
+        // (Square's cancel-by-idempotency-key during the lookup voids it). Confirm the current state.
+        const now = res.providerReference
+          ? await this.#call(provider, 'status', attempt, (a, ctx) =>
+              a.status({ paymentId: payment.id, idempotencyKey: attempt.idempotencyKey, providerReference: res.providerReference }, ctx)
+            )
+          : res
+        if (now.status === 'voided' || now.status === 'refunded') return { kind: 'absent', res: now }
+        if (now.status && APPROVED_STATUSES.has(now.status)) return { kind: 'approved', res: { ...res, status: now.status } }
+        return { kind: 'unknown', res: now }
+      }
       if (res.outcome === 'hard_decline' || res.outcome === 'soft_decline') return { kind: 'declined', res }
       last = res
       if (res.outcome === 'technical_failure') break
