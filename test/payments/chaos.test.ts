@@ -118,7 +118,12 @@ describe('chaos', () => {
     // The merchant captures whatever is still only authorized: captures that failed during the faults,
     // and authorizations the sweeper settled after the checkout answered `processing`.
     for (const id of ids) {
-      if ((await router.get(id)).state === 'authorized') await router.capture(id)
+      if ((await router.get(id)).state === 'authorized') {
+        await router.capture(id).catch(async (e: unknown) => {
+          const trail = (await router.ledger.attempts(id)).map((a) => `${a.seq}:${a.provider}:${a.operation}:${a.state}:${a.code}:${a.httpStatus ?? ''}:${a.message ?? ''}`)
+          throw new Error(`${(e as Error).message} [${trail.join(' | ')}]`)
+        })
+      }
     }
     await sweeper.drain({ final: true, pendingGraceMs: 0, maxPasses: 10, pauseMs: 20 })
 
