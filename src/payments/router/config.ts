@@ -17,6 +17,12 @@ const providerConfig = z.strictObject({
   /** Fee schedule per currency ('*' for any): percent of the amount plus fixed minor units. */
   fees: z.record(z.string(), fee).optional(),
   timeoutMs: z.number().int().positive().optional(),
+  /**
+   * A re-send with the same key waits until the first send is this old. For providers without
+   * server-side idempotency keys (Braintree: order id + search), a re-send while the original may still
+   * be executing could charge or refund twice. @default 30000 for braintree, 0 for the others
+   */
+  replayGuardMs: z.number().int().min(0).optional(),
 })
 
 const rule = z.strictObject({

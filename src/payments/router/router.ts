@@ -74,6 +74,7 @@ type Resolution =
   | { kind: 'unknown'; res: ProviderResult }
 
 const APPROVED_STATUSES = new Set(['authorized', 'captured', 'partially_captured', 'voided', 'refunded', 'partially_refunded'])
+const TRANSIENT = new Set<NormalizedCode>(['rate_limited', 'provider_unavailable', 'network_error', 'timeout', 'try_again_later'])
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 }
 
 export async function createRouter(options: RouterOptions): Promise<PaymentRouter> {
@@ -259,7 +260,13 @@ export class PaymentRouter {
    * Resolve an ambiguous authorize/sale attempt on its own provider: look it up (by reference or by
    * key), then re-send it with the same key. Never touches another provider.
    */
-  async #resolve(payment: PaymentRow, attempt: AttemptRow, req: AuthorizeRequest): Promise<Resolution> {
+  /** Whether an attempt may be re-sent now (see `providers.<name>.replayGuardMs`); `force` when nothing can be in flight. */
+  #mayReplay(attempt: AttemptRow, force: boolean): boolean {
+    const guard = this.config.providers[attempt.provider]?.replayGuardMs ?? (attempt.provider === 'braintree' ? 30_000 : 0)
+    return force || guard === 0 || this.now() - attempt.createdAt >= guard
+  }
+
+  async #resolve(payment: PaymentRow, attempt: AttemptRow, req: AuthorizeRequest, force = false): Promise<Resolution> {
     const provider = attempt.provider
     const op: Operation = req.capture ? 'sale' : 'authorize'
     const lookup = await this.#call(provider, 'status', attempt, (a, ctx) =>
@@ -270,7 +277,8 @@ export class PaymentRouter {
     if (lookup.status && APPROVED_STATUSES.has(lookup.status)) return { kind: 'approved', res: { ...lookup, outcome: 'approved', code: 'approved' } }
     if (lookup.status === 'failed' && (lookup.outcome === 'hard_decline' || lookup.outcome === 'soft_decline')) return { kind: 'declined', res: lookup }
     let last = lookup
-    for (let i = 0; i < this.config.ambiguity.replays; i++) {
+    const replays = this.#mayReplay(attempt, force) ? this.config.ambiguity.replays : 0
+    for (let i = 0; i < replays; i++) {
       const res = await this.#call(provider, op, attempt, (a, ctx) => a.authorize(req, ctx), true)
       if (res.outcome === 'approved') {
         // A replay answers from the provider's idempotency store: the original response, possibly stale
@@ -325,7 +333,7 @@ export class PaymentRouter {
    * winner: a late success after a failover. The reconciling call has a fixed key per attempt, so a
    * retry after an ambiguous void/refund replays rather than repeats it.
    */
-  async reconcileExtra(payment: PaymentRow, attempt: AttemptRow, found: ProviderResult): Promise<boolean> {
+  async reconcileExtra(payment: PaymentRow, attempt: AttemptRow, found: ProviderResult, force = false): Promise<boolean> {
     const ref = found.providerReference ?? attempt.providerReference
     if (!ref) return false
     const captured = found.status === 'captured' || found.status === 'partially_captured'
@@ -340,6 +348,7 @@ export class PaymentRouter {
         // already done by an earlier sweep
       } else {
         const replay = rec.state !== 'pending' || rec.createdAt !== rec.updatedAt
+        if (replay && !this.#mayReplay(rec, force)) return false
         const res = await this.#call(attempt.provider, op, rec, (a, ctx) => (captured ? a.refund(ref, undefined, ctx) : a.void(ref, ctx)), replay)
         if (res.outcome !== 'approved') {
           // The original stays abandoned, so the next sweep looks it up again and re-sends this call with
@@ -398,7 +407,11 @@ export class PaymentRouter {
       const attempt = prior ?? (await this.ledger.recordAttempt(paymentId, op, p.provider!, value ?? null))
       const res = await this.#runOperation(p, attempt, op, amount, Boolean(prior))
       if (res.outcome === 'approved') return this.#result(await this.#applyOperation(p, attempt, op, res), false)
-      if (res.outcome === 'ambiguous') {
+      // No failover exists for these operations, so a transient refusal is simply "not confirmed yet":
+      // the call stays open and is re-sent with the same key (by the sweeper, or by calling again). That
+      // also covers adapters whose operation makes a second call after the first committed.
+      const transient = res.outcome === 'technical_failure' && TRANSIENT.has(res.code)
+      if (res.outcome === 'ambiguous' || transient) {
         await this.ledger.settleAttempt(attempt, 'ambiguous', res)
         throw new PaymentOperationError(`${op} of payment ${paymentId} is unconfirmed (${res.code}); calling ${op} again replays it with the same key, and the sweeper resolves it`, {
           details: { paymentId, operation: op, result: res },
@@ -409,14 +422,17 @@ export class PaymentRouter {
     })
   }
 
-  async #runOperation(p: PaymentRow, attempt: AttemptRow, op: 'capture' | 'void' | 'refund', amount: Money | undefined, replay: boolean): Promise<ProviderResult> {
+  async #runOperation(p: PaymentRow, attempt: AttemptRow, op: 'capture' | 'void' | 'refund', amount: Money | undefined, replay: boolean, force = false): Promise<ProviderResult> {
     const ref = p.providerReference!
     const send = (again: boolean) =>
       this.#call(attempt.provider, op, attempt, (a, ctx) => (op === 'capture' ? a.capture(ref, amount, ctx) : op === 'void' ? a.void(ref, ctx) : a.refund(ref, amount, ctx)), again)
+    if (replay && !this.#mayReplay(attempt, force)) {
+      return { outcome: 'ambiguous', code: 'unknown', provider: attempt.provider, message: 're-send deferred until the first send cannot still be executing' }
+    }
     let res = await send(replay)
     if (res.outcome !== 'ambiguous') return res
     const first = res
-    for (let i = 0; i < this.config.ambiguity.replays; i++) {
+    for (let i = 0; i < (this.#mayReplay(attempt, force) ? this.config.ambiguity.replays : 0); i++) {
       res = await send(true)
       // A re-send refused before executing says nothing about the first send: still unconfirmed.
       if (res.outcome === 'technical_failure') return first
@@ -450,7 +466,7 @@ export class PaymentRouter {
     }
     for (const p of await this.ledger.store.paymentsInState(['processing', 'pending'], limit)) {
       if (p.state === 'pending' && this.now() - p.createdAt < grace) continue
-      const done = await this.resolvePayment(p.id)
+      const done = await this.resolvePayment(p.id, options.final ?? false)
       if (done) report.resolved++
       else report.stillProcessing++
     }
@@ -462,7 +478,7 @@ export class PaymentRouter {
     for (const a of await this.ledger.store.attemptsInState(['ambiguous'], limit)) {
       // Merchant operations only: reconciling calls (seq >= 1000) are re-driven by the abandoned watch.
       if (a.seq < 1000 && (a.operation === 'capture' || a.operation === 'void' || a.operation === 'refund')) {
-        if (await this.#lock.withLock(a.paymentId, () => this.#resolveOperation(a))) report.operations++
+        if (await this.#lock.withLock(a.paymentId, () => this.#resolveOperation(a, options.final ?? false))) report.operations++
       } else if (a.seq < 1000) {
         // An authorize/sale attempt left open on a payment that is already settled (a crash between the
         // payment's move and the attempt's): it is the winner, or it goes under the late-success watch.
@@ -477,7 +493,7 @@ export class PaymentRouter {
   }
 
   /** Try to settle one `processing` (or stale `pending`) payment; true when it left that state. */
-  async resolvePayment(paymentId: string): Promise<boolean> {
+  async resolvePayment(paymentId: string, force = false): Promise<boolean> {
     return this.#lock.withLock(paymentId, async () => {
       const p = await this.ledger.get(paymentId)
       if (p.state !== 'processing' && p.state !== 'pending') return true
@@ -490,7 +506,7 @@ export class PaymentRouter {
       let allAbsent = true
       for (const a of open) {
         if (a.state === 'pending') await this.ledger.settleAttempt(a, 'ambiguous')
-        const r = await this.#resolve(p, a, req)
+        const r = await this.#resolve(p, a, req, force)
         if (r.kind === 'approved') {
           await this.#settle(p, a, r.res)
           this.#metrics.reconciliations.inc({ provider: a.provider, action: 'resolved' })
@@ -523,7 +539,7 @@ export class PaymentRouter {
     )
     if (lookup.status && APPROVED_STATUSES.has(lookup.status)) {
       if (p.winningAttempt === a.seq) return 'waiting'
-      return (await this.reconcileExtra(p, a, lookup)) ? 'reconciled' : 'waiting'
+      return (await this.reconcileExtra(p, a, lookup, final)) ? 'reconciled' : 'waiting'
     }
     if (lookup.status === 'failed') {
       await this.ledger.settleAttempt(a, 'declined', lookup)
@@ -536,7 +552,7 @@ export class PaymentRouter {
     return 'waiting'
   }
 
-  async #resolveOperation(a: AttemptRow): Promise<boolean> {
+  async #resolveOperation(a: AttemptRow, force: boolean): Promise<boolean> {
     const p = await this.ledger.get(a.paymentId)
     const op = a.operation as 'capture' | 'void' | 'refund'
     const stillApplies = op === 'refund' ? p.state === 'captured' || p.state === 'partially_refunded' : p.state === 'authorized'
@@ -545,7 +561,7 @@ export class PaymentRouter {
       return true
     }
     const amount = a.amount === null ? undefined : { amount: a.amount, currency: p.currency }
-    const res = await this.#runOperation(p, a, op, amount, true)
+    const res = await this.#runOperation(p, a, op, amount, true, force)
     if (res.outcome === 'approved') {
       await this.#applyOperation(p, a, op, res)
       return true

@@ -174,6 +174,22 @@ describe('router', () => {
     expect(env.a.payments().find((p) => p.paymentId === pid2)?.status).toBe('voided')
   })
 
+  it('keeps a refund refused by a transient fault open and completes it later with the same key', async () => {
+    const r = await router()
+    const pid = id('refund')
+    await r.sale({ paymentId: pid, amount: usd(800), method: testCard('visa') })
+    env.a.setFaults('stripe', { rateLimitRate: 1 })
+    await expect(r.refund(pid, usd(300))).rejects.toMatchObject({ code: 'ECOM_ERR_PAYMENTS_OPERATION' })
+    const open = (await r.ledger.attempts(pid)).find((a) => a.operation === 'refund')!
+    expect(open.state).toBe('ambiguous')
+    env.a.clearFaults()
+    await new Sweeper(r).drain({ final: true, pendingGraceMs: 0 })
+    expect(await r.get(pid)).toMatchObject({ state: 'partially_refunded', refunded: 300 })
+    const done = (await r.ledger.attempts(pid)).find((a) => a.operation === 'refund')!
+    expect(done).toMatchObject({ state: 'succeeded', idempotencyKey: open.idempotencyKey })
+    expect(netByPayment([env.a]).get(pid)).toBe(500)
+  })
+
   it('verifies webhooks through the SDK and rejects forged ones', async () => {
     const r = await router()
     const pid = id('hook')
