@@ -134,9 +134,10 @@ describe('router', () => {
     // The sale to stripe is held (latency read when it arrives) past the client timeout; the faults are
     // cleared meanwhile, so the lookup on stripe answers "no such payment" and the router fails over to
     // adyen. Then the held request executes on stripe: a late success the sweeper must refund.
-    const r = await router({ timeoutMs: 100, ambiguity: { replays: 0, failoverWhenNotFound: true, lateWindowMs: 60_000 } })
+    // Generous margins so a loaded CI machine keeps the order: held 1.2 s, client timeout 0.4 s.
+    const r = await router({ timeoutMs: 400, ambiguity: { replays: 0, failoverWhenNotFound: true, lateWindowMs: 60_000 } })
     const pid = id('late')
-    env.a.setFaults('stripe', { latencyMs: 400 })
+    env.a.setFaults('stripe', { latencyMs: 1200 })
     const pending = r.sale({ paymentId: pid, amount: usd(900), method: testCard('visa') })
     // Faults are fixed when a request arrives: clear them once the sale is held on stripe.
     for (let i = 0; i < 200 && env.a.inflight() === 0; i++) await new Promise((ok) => setTimeout(ok, 2))
@@ -217,5 +218,5 @@ describe('router', () => {
 })
 
 async function waitIdle(): Promise<void> {
-  for (let i = 0; i < 100 && (env.a.inflight() > 0 || env.b.inflight() > 0); i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 200 && (env.a.inflight() > 0 || env.b.inflight() > 0); i++) await new Promise((r) => setTimeout(r, 20))
 }
