@@ -177,10 +177,17 @@ export class OrmManager {
     return m
   }
 
+  /**
+   * Adapters to try, best first: the active one, then the others in their declared order, skipping
+   * benched ones. When every adapter is benched the active one is still tried rather than failing blind.
+   */
   #order(exclude?: Slot): Slot[] {
     const now = Date.now()
     const active = this.#slot(this.#active)
-    return [active, ...this.#slots.filter((s) => s !== active)].filter((s) => s !== exclude && !s.closed && s.benchedUntil <= now)
+    const open = [active, ...this.#slots.filter((s) => s !== active)].filter((s) => s !== exclude && !s.closed)
+    const healthy = open.filter((s) => s.benchedUntil <= now)
+    if (healthy.length > 0 || exclude) return healthy
+    return open.slice(0, 1)
   }
 
   #bench(slot: Slot, err: EcomError): void {

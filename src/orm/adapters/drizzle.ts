@@ -232,7 +232,7 @@ export class DrizzleAdapter implements OrmAdapter {
         let query = (fields ? d.select(fields) : d.select()).from(t).where(this.#where(m, q.where))
         if (q.orderBy.length > 0) query = query.orderBy(...q.orderBy.map((o) => (o.dir === 'asc' ? this.#o.d.asc(t[o.field.name]) : this.#o.d.desc(t[o.field.name]))))
         if (q.limit !== undefined) query = query.limit(q.limit)
-        else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(this.dialect === 'mysql' ? Number.MAX_SAFE_INTEGER : -1)
+        else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(Number.MAX_SAFE_INTEGER)
         if (q.offset !== undefined) query = query.offset(q.offset)
         return await query
       }),

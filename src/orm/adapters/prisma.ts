@@ -136,6 +136,15 @@ export class PrismaAdapter implements OrmAdapter {
         case 'cmp': return { [c.field.name]: c.op === 'eq' ? { equals: c.value } : c.op === 'ne' ? { not: c.value } : { [c.op]: c.value } }
         case 'in': return { [c.field.name]: { [c.negate ? 'notIn' : 'in']: c.values } }
         case 'text': {
+          // Prisma leaves a backslash in the value unescaped, so LIKE reads it as an escape. Filter on the
+          // longest backslash-free piece instead (a wider match) and let #refine apply the exact rule.
+          if (c.value.includes('\\')) {
+            const piece = c.value.split('\\').sort((a, b) => b.length - a.length)[0]!
+            if (piece === '') return { [c.field.name]: { not: null } }
+            const filter: Any = { contains: piece }
+            if (this.dialect === 'postgres') filter.mode = 'insensitive'
+            return { [c.field.name]: filter }
+          }
           const filter: Any = { [c.op]: c.value }
           if (this.dialect === 'postgres') filter.mode = c.insensitive ? 'insensitive' : 'default'
           return { [c.field.name]: filter }
