@@ -89,6 +89,8 @@ export class OrmManager {
   #locks = new Map<string, Lock>()
   #timer: NodeJS.Timeout | undefined
   #repos = new Map<string, Repository>()
+  #activeSlot: Slot
+  #children = new Map<string, { ok: { inc(): void }; err: { inc(): void }; duration: { observe(v: number): void } }>()
 
   constructor(options: OrmManagerOptions) {
     if (!options || typeof options !== 'object') throw new InvalidOptionError('options must be an object')
@@ -115,6 +117,7 @@ export class OrmManager {
     }
     this.#active = options.active ?? this.#slots[0]!.name
     if (!names.has(this.#active)) throw new InvalidOptionError(`options.active must name an adapter (${[...names].join(', ')}), got "${this.#active}"`)
+    this.#activeSlot = this.#slot(this.#active)
     this.#m = metrics(options.registry ?? getRegistry())
   }
 
@@ -150,7 +153,7 @@ export class OrmManager {
 
   /** Send new calls to another adapter. Transactions in flight stay on the adapter they began on. */
   use(name: string): void {
-    this.#slot(name)
+    this.#activeSlot = this.#slot(name)
     this.#active = name
     debug('orm: active adapter is now %s', name)
   }
@@ -183,7 +186,8 @@ export class OrmManager {
    */
   #order(exclude?: Slot): Slot[] {
     const now = Date.now()
-    const active = this.#slot(this.#active)
+    const active = this.#activeSlot
+    if (!exclude && !active.closed && active.benchedUntil <= now) return [active]
     const open = [active, ...this.#slots.filter((s) => s !== active)].filter((s) => s !== exclude && !s.closed)
     const healthy = open.filter((s) => s.benchedUntil <= now)
     if (healthy.length > 0 || exclude) return healthy
@@ -209,22 +213,38 @@ export class OrmManager {
     return l
   }
 
+  /** prom-client children per (adapter, operation), so a call does not hash its label set each time. */
+  #metricsFor(adapter: string, op: string) {
+    const key = `${adapter}\u0000${op}`
+    let c = this.#children.get(key)
+    if (!c) {
+      c = {
+        ok: this.#m.queries.labels(adapter, op, 'ok'),
+        err: this.#m.queries.labels(adapter, op, 'error'),
+        duration: this.#m.duration.labels(adapter, op),
+      }
+      this.#children.set(key, c)
+    }
+    return c
+  }
+
   async #timed<T>(slot: Slot, op: string, model: Model, fn: () => Promise<T>, fallbackFrom?: string): Promise<T> {
-    const start = process.hrtime.bigint()
-    const labels = { adapter: slot.name, operation: op }
+    const start = performance.now()
+    const m = this.#metricsFor(slot.name, op)
     let error: EcomError | undefined
     try {
       return await fn()
     } catch (err) {
       error = err instanceof EcomError ? err : new OrmDriverError(String((err as Error)?.message ?? err), { cause: err })
-      this.#m.errors.inc({ ...labels, code: error.code })
+      this.#m.errors.inc({ adapter: slot.name, operation: op, code: error.code })
       throw err
     } finally {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9
-      this.#m.queries.inc({ ...labels, outcome: error ? 'error' : 'ok' })
-      this.#m.duration.observe(labels, seconds)
+      const ms = performance.now() - start
+      const seconds = ms / 1000
+      ;(error ? m.err : m.ok).inc()
+      m.duration.observe(seconds)
       if (queryChannel.hasSubscribers) {
-        queryChannel.publish({ adapter: slot.name, orm: slot.adapter.orm, dialect: slot.adapter.dialect, model: model.name, operation: op, durationMs: seconds * 1000, error, fallbackFrom })
+        queryChannel.publish({ adapter: slot.name, orm: slot.adapter.orm, dialect: slot.adapter.dialect, model: model.name, operation: op, durationMs: ms, error, fallbackFrom })
       }
     }
   }
@@ -232,7 +252,7 @@ export class OrmManager {
   async #runOn<T>(slot: Slot, op: string, model: Model, fn: (s: AdapterSession) => Promise<T>, fallbackFrom?: string): Promise<T> {
     const lock = this.#lock(slot.adapter)
     const call = (): Promise<T> => fn(slot.adapter)
-    return this.#timed(slot, op, model, lock ? () => lock.run(call) : call, fallbackFrom)
+    return this.#timed(slot, op, model, lock ? () => lock.shared(call) : call, fallbackFrom)
   }
 
   async #withFallback<T>(op: string, model: Model, attempt: (slot: Slot) => Promise<T>): Promise<T> {
@@ -317,7 +337,7 @@ export class OrmManager {
           return fn({ handle, executor })
         })
       try {
-        return await this.#timed(slot, 'transaction', txModel, lock ? () => lock.run(body) : body)
+        return await this.#timed(slot, 'transaction', txModel, lock ? () => lock.exclusive(body) : body)
       } catch (err) {
         // Once user code ran, replaying it elsewhere could repeat its side effects: no fallback then.
         if (began && failsOver(err)) throw Object.assign(err as EcomError, { noFallback: true })

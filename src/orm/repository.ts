@@ -118,14 +118,8 @@ export class Repository {
   async update(id: unknown, data: Row): Promise<Row | null> {
     const where = this.#idWhere(id, 'update')
     const patch = prepareUpdate(this.model, data, `${this.model.name}.update`)
-    const pk = this.model.primaryKey
-    const raw = await this.exec.run('update', this.model, async (s) => {
-      const n = await s.update(this.model, where, patch)
-      if (n === 0) return undefined
-      const key = patch[pk.name] ?? (where as { value: unknown }).value
-      const rows = await s.find(this.model, { where: { kind: 'cmp', field: pk, op: 'eq', value: key }, orderBy: [], limit: 1 })
-      return rows[0]
-    })
+    const key = (where as { value: unknown }).value
+    const raw = await this.exec.run('update', this.model, (s) => s.updateById(this.model, key, patch))
     return raw ? decodeRow(this.model, raw) : null
   }
 

@@ -165,8 +165,14 @@ export function decodeValue(f: Field, raw: unknown): unknown {
 /** Decode a row keyed by field names, keeping only the selected fields. */
 export function decodeRow(model: Model, raw: Record<string, unknown>, select?: readonly string[]): Row {
   const out: Row = {}
-  for (const name of select ?? model.fields.map((f) => f.name)) {
-    out[name] = decodeValue(model.fieldMap.get(name)!, raw[name])
+  if (select) {
+    for (const name of select) out[name] = decodeValue(model.fieldMap.get(name)!, raw[name])
+    return out
+  }
+  const fields = model.fields
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!
+    out[f.name] = decodeValue(f, raw[f.name])
   }
   return out
 }

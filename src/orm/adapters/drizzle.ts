@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Drizzle tables are built at run time from the model definition */
-import type { AdapterSession, FindQuery, OrmAdapter } from '../adapter.js'
+import { updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { normalizeError, connectionError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
@@ -161,6 +161,11 @@ export class DrizzleAdapter implements OrmAdapter {
     return this.#tables.get(m.name)
   }
 
+  /** The Drizzle table built for a model, to use Drizzle directly for what the repository does not cover. */
+  table(model: string): unknown {
+    return this.#tables.get(model)
+  }
+
   #where(m: Model, cond: Cond): Any {
     const { d, sql } = this.#o
     const t = this.#table(m)
@@ -207,7 +212,7 @@ export class DrizzleAdapter implements OrmAdapter {
       }
     }
     const affected = (r: Any): number => Number(r?.changes ?? r?.rowCount ?? r?.[0]?.affectedRows ?? 0)
-    return {
+    const session: AdapterSession = {
       insert: (m, row) => wrap(async () => {
         const t = this.#table(m)
         const values = this.#values(m, row)
@@ -241,6 +246,12 @@ export class DrizzleAdapter implements OrmAdapter {
         return Number(r.n)
       }),
       update: (m, where, data) => wrap(async () => affected(await d.update(this.#table(m)).set(data).where(this.#where(m, where)))),
+      updateById: (m, id, data) => wrap(async () => {
+        if (this.dialect === 'mysql') return updateThenFind(session, m, id, data)
+        const t = this.#table(m)
+        const [row] = await d.update(t).set(data).where(this.#o.d.eq(t[m.primaryKey.name], id)).returning()
+        return row
+      }),
       increment: (m, where, by) => wrap(async () => {
         const t = this.#table(m)
         const set = Object.fromEntries(Object.entries(by).map(([k, n]) => [k, this.#o.sql`${t[k]} + ${n}`]))
@@ -248,6 +259,7 @@ export class DrizzleAdapter implements OrmAdapter {
       }),
       delete: (m, where) => wrap(async () => affected(await d.delete(this.#table(m)).where(this.#where(m, where)))),
     }
+    return session
   }
 
   #root?: AdapterSession
@@ -261,6 +273,7 @@ export class DrizzleAdapter implements OrmAdapter {
   find(m: Model, q: FindQuery) { return this.#s().find(m, q) }
   count(m: Model, where: Cond) { return this.#s().count(m, where) }
   update(m: Model, where: Cond, data: Row) { return this.#s().update(m, where, data) }
+  updateById(m: Model, id: unknown, data: Row) { return this.#s().updateById(m, id, data) }
   increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.#s().increment(m, where, by) }
   delete(m: Model, where: Cond) { return this.#s().delete(m, where) }
 

@@ -190,6 +190,14 @@ export class PrismaAdapter implements OrmAdapter {
         return (await D(m).updateMany({ where: await refine(m, where), data })).count
       }),
       delete: (m, where) => wrap(async () => (await D(m).deleteMany({ where: await refine(m, where) })).count),
+      updateById: (m, id, data) => wrap(async () => {
+        try {
+          return await D(m).update({ where: { [pk(m)]: id }, data: this.#data(m, data) })
+        } catch (err) {
+          if ((err as { code?: string }).code === 'P2025') return undefined
+          throw err
+        }
+      }),
     }
   }
 
@@ -204,6 +212,7 @@ export class PrismaAdapter implements OrmAdapter {
   find(m: Model, q: FindQuery) { return this.#s().find(m, q) }
   count(m: Model, where: Cond) { return this.#s().count(m, where) }
   update(m: Model, where: Cond, data: Row) { return this.#s().update(m, where, data) }
+  updateById(m: Model, id: unknown, data: Row) { return this.#s().updateById(m, id, data) }
   increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.#s().increment(m, where, by) }
   delete(m: Model, where: Cond) { return this.#s().delete(m, where) }
 

@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Sequelize models are defined at run time from the model definition */
-import type { AdapterSession, FindQuery, OrmAdapter } from '../adapter.js'
+import { updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { connectionError, normalizeError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
@@ -104,6 +104,11 @@ export class SequelizeAdapter implements OrmAdapter {
     return this.native.define(m.name, attrs, opts)
   }
 
+  /** The Sequelize model defined for a model, to use Sequelize directly for what the repository does not cover. */
+  model(name: string): unknown {
+    return this.#models.get(name)
+  }
+
   /** Canonical JS value to what Sequelize should send for this dialect. */
   #enc(f: Field, v: unknown): unknown {
     if (v === null || v === undefined) return v
@@ -176,7 +181,7 @@ export class SequelizeAdapter implements OrmAdapter {
       }
     }
     const M = (m: Model): Any => this.#models.get(m.name)
-    return {
+    const session: AdapterSession = {
       insert: (m, row) => wrap(async () => {
         const inst = await M(m).create(this.#row(m, row), { transaction, validate: false, hooks: false })
         return this.#dec(m, inst.get({ plain: true }))
@@ -205,7 +210,13 @@ export class SequelizeAdapter implements OrmAdapter {
         return affectedOfIncrement(this.dialect, res)
       }),
       delete: (m, where) => wrap(async () => Number(await M(m).destroy({ where: this.#where(m, where), transaction, hooks: false }))),
+      updateById: (m, id, data) => wrap(async () => {
+        if (this.dialect !== 'postgres') return updateThenFind(session, m, id, data)
+        const [, rows] = await M(m).update(this.#row(m, data), { where: { [m.primaryKey.name]: this.#enc(m.primaryKey, id) }, transaction, validate: false, hooks: false, returning: true })
+        return rows[0] ? this.#dec(m, rows[0].get({ plain: true })) : undefined
+      }),
     }
+    return session
   }
 
   #root?: AdapterSession
@@ -219,6 +230,7 @@ export class SequelizeAdapter implements OrmAdapter {
   find(m: Model, q: FindQuery) { return this.#s().find(m, q) }
   count(m: Model, where: Cond) { return this.#s().count(m, where) }
   update(m: Model, where: Cond, data: Row) { return this.#s().update(m, where, data) }
+  updateById(m: Model, id: unknown, data: Row) { return this.#s().updateById(m, id, data) }
   increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.#s().increment(m, where, by) }
   delete(m: Model, where: Cond) { return this.#s().delete(m, where) }
 
