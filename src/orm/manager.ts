@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { channel } from 'node:diagnostics_channel'
 import { debuglog } from 'node:util'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
@@ -70,6 +71,9 @@ function metrics(registry: Registry) {
     healthy: get('ecom_orm_adapter_healthy', () => new Gauge({ name: 'ecom_orm_adapter_healthy', help: '1 when the adapter takes calls, 0 while benched', labelNames: ['adapter'], registers: [registry] })),
   }
 }
+
+/** Which SQLite lock the current async context holds exclusively (inside a transaction). */
+const inSqliteTransaction = new AsyncLocalStorage<Lock>()
 
 function failsOver(err: unknown): boolean {
   return err instanceof OrmConnectionError || err instanceof OrmDriverError
@@ -251,6 +255,10 @@ export class OrmManager {
 
   async #runOn<T>(slot: Slot, op: string, model: Model, fn: (s: AdapterSession) => Promise<T>, fallbackFrom?: string): Promise<T> {
     const lock = this.#lock(slot.adapter)
+    if (lock && inSqliteTransaction.getStore() === lock) {
+      // Waiting for our own transaction to end would hang forever: say so instead.
+      throw new OrmValidationError(`${model.name}.${op}: called through the manager inside a SQLite transaction; use the transaction's tx.repo()`, { details: { path: op } })
+    }
     const call = (): Promise<T> => fn(slot.adapter)
     return this.#timed(slot, op, model, lock ? () => lock.shared(call) : call, fallbackFrom)
   }
@@ -337,7 +345,7 @@ export class OrmManager {
           return fn({ handle, executor })
         })
       try {
-        return await this.#timed(slot, 'transaction', txModel, lock ? () => lock.exclusive(body) : body)
+        return await this.#timed(slot, 'transaction', txModel, lock ? () => lock.exclusive(() => inSqliteTransaction.run(lock, body)) : body)
       } catch (err) {
         // Once user code ran, replaying it elsewhere could repeat its side effects: no fallback then.
         if (began && failsOver(err)) throw Object.assign(err as EcomError, { noFallback: true })

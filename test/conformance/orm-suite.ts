@@ -310,6 +310,15 @@ export function ormConformance(kind: DbKind): void {
           expect(rows.map((r) => [r.name, Number(r.balance)])).toEqual([['Keep', 10]])
         })
 
+        it('transaction: calls through tx.repo() join it; on SQLite a call through the manager from inside is refused, not hung', async () => {
+          await manager.transaction(async (tx) => {
+            await tx.repo('Customer').create(ann())
+            if (kind === 'sqlite') expect(await codeOf(customers().count())).toBe('ECOM_ERR_ORM_VALIDATION')
+            expect(await tx.repo('Customer').count({ email: 'ann@example.com' })).toBe(1)
+          })
+          expect(await rawCount(T.customer)).toBe(1)
+        })
+
         it('transaction: a constraint error inside rolls back the earlier writes', async () => {
           await customers().create({ email: 'dup@x.io', name: 'D' })
           const code = await codeOf(
