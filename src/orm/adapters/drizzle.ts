@@ -234,7 +234,8 @@ export class DrizzleAdapter implements OrmAdapter {
       find: (m, q: FindQuery) => wrap(async () => {
         const t = this.#table(m)
         const fields = q.select ? Object.fromEntries(q.select.map((s) => [s, t[s]])) : undefined
-        let query = (fields ? d.select(fields) : d.select()).from(t).where(this.#where(m, q.where))
+        let query = (fields ? d.select(fields) : d.select()).from(t)
+        if (!(q.where.kind === 'and' && q.where.items.length === 0)) query = query.where(this.#where(m, q.where))
         if (q.orderBy.length > 0) query = query.orderBy(...q.orderBy.map((o) => (o.dir === 'asc' ? this.#o.d.asc(t[o.field.name]) : this.#o.d.desc(t[o.field.name]))))
         if (q.limit !== undefined) query = query.limit(q.limit)
         else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(Number.MAX_SAFE_INTEGER)

@@ -176,7 +176,8 @@ export class PrismaAdapter implements OrmAdapter {
       insert: (m, row) => wrap(() => D(m).create({ data: this.#data(m, row) })),
       insertMany: (m, rows) => wrap(async () => (await D(m).createMany({ data: rows.map((r) => this.#data(m, r)) })).count),
       find: (m, q: FindQuery) => wrap(async () => {
-        const args: Any = { where: await refine(m, q.where) }
+        const empty = q.where.kind === 'and' && q.where.items.length === 0
+        const args: Any = empty ? {} : { where: await refine(m, q.where) }
         if (q.select) args.select = Object.fromEntries(q.select.map((s) => [s, true]))
         if (q.orderBy.length > 0) args.orderBy = q.orderBy.map((o) => ({ [o.field.name]: o.dir }))
         if (q.limit !== undefined) args.take = q.limit
