@@ -12,6 +12,7 @@ import {
 } from '../errors.js'
 import { getRegistry } from '../runtime/metrics.js'
 import { Lock, type AdapterSession, type OrmAdapter } from './adapter.js'
+import { normalizeError } from './driver-errors.js'
 import { Repository, type Executor } from './repository.js'
 import type { Model, Schema } from './schema.js'
 
@@ -368,7 +369,7 @@ export class OrmManager {
           s.failures = 0
           this.#m.healthy.set({ adapter: s.name }, 1)
         } catch (err) {
-          this.#bench(s, err instanceof EcomError ? err : new OrmDriverError(`${s.name} ping failed: ${(err as Error).message}`, { cause: err }))
+          this.#bench(s, normalizeError(err, s.adapter.db, s.name))
         }
       }),
     )

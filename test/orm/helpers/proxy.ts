@@ -7,7 +7,7 @@ export interface Proxy {
   kill(): Promise<void>
 }
 
-export async function startProxy(host: string, port: number): Promise<Proxy> {
+export async function startProxy(host: string, port: number, listenPort = 0): Promise<Proxy> {
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
     const upstream = connect(port, host)
@@ -23,7 +23,7 @@ export async function startProxy(host: string, port: number): Promise<Proxy> {
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  await new Promise<void>((r) => server.listen(listenPort, "127.0.0.1", r))
   return {
     port: (server.address() as { port: number }).port,
     kill: () =>
