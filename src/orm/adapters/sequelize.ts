@@ -22,8 +22,8 @@ export interface SequelizeAdapterOptions {
  * defined from the model definition with `timestamps: false` and no Sequelize-side validation: ecom
  * validates before the call, the database enforces constraints.
  *
- * Sequelize binds the values of INSERT and UPDATE; in WHERE clauses it inlines values escaped by its
- * dialect's escaper (its design, not a string ecom builds).
+ * Every value is a bound parameter: Sequelize binds INSERT values itself, and ecom hands it WHERE and
+ * SET clauses with `$n` placeholders plus the values (Sequelize 6 would otherwise inline them escaped).
  */
 export class SequelizeAdapter implements OrmAdapter {
   readonly orm = 'sequelize' as const
@@ -142,34 +142,51 @@ export class SequelizeAdapter implements OrmAdapter {
     return out
   }
 
-  #where(m: Model, cond: Cond): Any {
-    const { Op, where, col, fn, literal } = this.#S
+  /**
+   * The where as a Sequelize literal with `$n` placeholders and the values in `bind`. Sequelize 6 would
+   * inline WHERE values through its escaper; handing it placeholders keeps every value a bound
+   * parameter. Column names come from the validated model definition.
+   */
+  #where(cond: Cond, bind: unknown[]): Any {
     const q = (c: string): string => (this.dialect === 'mysql' ? `\`${c}\`` : `"${c}"`)
-    const walk = (c: Cond): Any => {
+    const p = (v: unknown): string => {
+      bind.push(v)
+      return `$${bind.length}`
+    }
+    const OPS = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
+    const walk = (c: Cond): string => {
       switch (c.kind) {
-        case 'and': return { [Op.and]: c.items.map(walk) }
-        case 'or': return c.items.length === 0 ? literal('1 = 0') : { [Op.or]: c.items.map(walk) }
-        case 'null': return { [c.field.name]: { [c.isNull ? Op.is : Op.not]: null } }
-        case 'cmp': return { [c.field.name]: { [Op[c.op]]: this.#enc(c.field, c.value) } }
+        case 'and': return c.items.length === 0 ? '1 = 1' : `(${c.items.map(walk).join(' AND ')})`
+        case 'or': return c.items.length === 0 ? '1 = 0' : `(${c.items.map(walk).join(' OR ')})`
+        case 'null': return `${q(c.field.column)} IS ${c.isNull ? '' : 'NOT '}NULL`
+        case 'cmp': return `${q(c.field.column)} ${OPS[c.op]} ${p(this.#enc(c.field, c.value))}`
         case 'in':
-          // Sequelize prints `IN (NULL)` for an empty list, which is wrong for NOT IN.
-          if (c.values.length === 0) return literal(c.negate ? '1 = 1' : '1 = 0')
-          return { [c.field.name]: { [c.negate ? Op.notIn : Op.in]: c.values.map((v) => this.#enc(c.field, v)) } }
+          if (c.values.length === 0) return c.negate ? '1 = 1' : '1 = 0'
+          return `${q(c.field.column)} ${c.negate ? 'NOT IN' : 'IN'} (${c.values.map((v) => p(this.#enc(c.field, v))).join(', ')})`
         case 'text': {
-          const column = c.field.column
+          const col = q(c.field.column)
           if (this.dialect === 'sqlite') {
-            const p = globPattern(c.op, c.value)
-            return c.insensitive ? where(fn('lower', col(column)), 'GLOB', p.toLowerCase()) : where(col(column), 'GLOB', p)
+            const pat = p(globPattern(c.op, c.value))
+            return c.insensitive ? `lower(${col}) GLOB lower(${pat})` : `${col} GLOB ${pat}`
           }
-          const p = likePattern(c.op, c.value)
-          if (this.dialect === 'postgres') return { [c.field.name]: { [c.insensitive ? Op.iLike : Op.like]: p } }
-          return c.insensitive
-            ? where(fn('LOWER', col(column)), { [Op.like]: p.toLowerCase() })
-            : where(literal(`${q(column)} COLLATE utf8mb4_bin`), { [Op.like]: p })
+          const pat = p(likePattern(c.op, c.value))
+          if (this.dialect === 'postgres') return `${col} ${c.insensitive ? 'ILIKE' : 'LIKE'} ${pat}`
+          return c.insensitive ? `LOWER(${col}) LIKE LOWER(${pat})` : `${col} COLLATE utf8mb4_bin LIKE ${pat}`
         }
       }
     }
-    return walk(cond)
+    return this.#S.literal(walk(cond))
+  }
+
+  /** SET values as placeholders too (`bindParam: false` makes Sequelize use our `bind` for the whole statement). */
+  #set(m: Model, data: Row, bind: unknown[]): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(this.#row(m, data))) {
+      // the driver gets the value untyped: JSON goes as text (pg would send an array as a pg array)
+      bind.push(this.dialect === 'postgres' && m.fieldMap.get(k)!.type === 'json' && v !== null ? JSON.stringify(v) : v)
+      out[k] = this.#S.literal(`$${bind.length}`)
+    }
+    return out
   }
 
   #session(transaction: Any): AdapterSession {
@@ -181,6 +198,16 @@ export class SequelizeAdapter implements OrmAdapter {
       }
     }
     const M = (m: Model): Any => this.#models.get(m.name)
+    // Sequelize's update path would bind SET values in its own array and refuse ours, so the statement
+    // comes from Sequelize's query generator with every value a `$n` literal, and runs with our bind.
+    const runUpdate = async (m: Model, values: Record<string, unknown>, where: Any, bind: unknown[]): Promise<number> => {
+      const qi = this.native.getQueryInterface()
+      const gen = qi.queryGenerator.updateQuery(M(m).getTableName(), values, where, { bindParam: false }, M(m).rawAttributes)
+      const res = await this.native.query(typeof gen === 'string' ? gen : gen.query, { bind, type: this.#S.QueryTypes.BULKUPDATE, transaction, model: M(m) })
+      if (typeof res === 'number') return res
+      if (Array.isArray(res)) return Number(res[1] ?? res[0]?.affectedRows ?? 0)
+      return Number(res?.affectedRows ?? 0)
+    }
     const session: AdapterSession = {
       insert: (m, row) => wrap(async () => {
         const inst = await M(m).create(this.#row(m, row), { transaction, validate: false, hooks: false })
@@ -191,7 +218,8 @@ export class SequelizeAdapter implements OrmAdapter {
         return rows.length
       }),
       find: (m, q: FindQuery) => wrap(async () => {
-        const opts: Any = { where: this.#where(m, q.where), raw: true, transaction }
+        const bind: unknown[] = []
+        const opts: Any = { where: this.#where(q.where, bind), bind, raw: true, transaction }
         if (q.select) opts.attributes = q.select
         if (q.orderBy.length > 0) opts.order = q.orderBy.map((o) => [o.field.name, o.dir.toUpperCase()])
         if (q.limit !== undefined) opts.limit = q.limit
@@ -199,22 +227,30 @@ export class SequelizeAdapter implements OrmAdapter {
         const rows = await M(m).findAll(opts)
         return rows.map((r: Any) => this.#dec(m, r))
       }),
-      count: (m, where) => wrap(async () => Number(await M(m).count({ where: this.#where(m, where), transaction }))),
+      count: (m, where) => wrap(async () => {
+        const bind: unknown[] = []
+        return Number(await M(m).count({ where: this.#where(where, bind), bind, transaction }))
+      }),
       update: (m, where, data) => wrap(async () => {
-        const [n] = await M(m).update(this.#row(m, data), { where: this.#where(m, where), transaction, validate: false, hooks: false })
-        return Number(n)
+        const bind: unknown[] = []
+        const values = this.#set(m, data, bind)
+        return runUpdate(m, values, this.#where(where, bind), bind)
       }),
       increment: (m, where, by) => wrap(async () => {
-        const amounts = Object.fromEntries(Object.entries(by).map(([k, v]) => [k, Number(v)]))
-        const res = await M(m).increment(amounts, { where: this.#where(m, where), transaction })
-        return affectedOfIncrement(this.dialect, res)
+        const bind: unknown[] = []
+        const q = (c: string): string => (this.dialect === 'mysql' ? `\`${c}\`` : `"${c}"`)
+        const values: Record<string, unknown> = {}
+        for (const [k, n] of Object.entries(by)) {
+          bind.push(typeof n === 'bigint' ? n.toString() : n)
+          values[k] = this.#S.literal(`${q(m.fieldMap.get(k)!.column)} + $${bind.length}`)
+        }
+        return runUpdate(m, values, this.#where(where, bind), bind)
       }),
-      delete: (m, where) => wrap(async () => Number(await M(m).destroy({ where: this.#where(m, where), transaction, hooks: false }))),
-      updateById: (m, id, data) => wrap(async () => {
-        if (this.dialect !== 'postgres') return updateThenFind(session, m, id, data)
-        const [, rows] = await M(m).update(this.#row(m, data), { where: { [m.primaryKey.name]: this.#enc(m.primaryKey, id) }, transaction, validate: false, hooks: false, returning: true })
-        return rows[0] ? this.#dec(m, rows[0].get({ plain: true })) : undefined
+      delete: (m, where) => wrap(async () => {
+        const bind: unknown[] = []
+        return Number(await M(m).destroy({ where: this.#where(where, bind), bind, transaction, hooks: false }))
       }),
+      updateById: (m, id, data) => updateThenFind(session, m, id, data),
     }
     return session
   }
@@ -282,13 +318,6 @@ function mariadbForSequelize(mariadb: Any): Any {
       return conn
     },
   }
-}
-
-/** Model.increment returns a different shape per dialect; all carry the affected row count somewhere. */
-function affectedOfIncrement(dialect: Dialect, res: Any): number {
-  const first = res?.[0]
-  if (dialect === 'mysql') return Number(first?.affectedRows ?? first?.[0]?.affectedRows ?? first?.[1] ?? 0)
-  return Number(first?.[1] ?? 0)
 }
 
 export function sequelizeAdapter(schema: Schema, options: SequelizeAdapterOptions): SequelizeAdapter {
