@@ -1,7 +1,7 @@
 import { OrmValidationError } from '../errors.js'
 import type { AdapterSession } from './adapter.js'
 import type { Model } from './schema.js'
-import { coerceValue, decodeRow, fieldOf, prepareCreate, prepareUpdate, type Row } from './values.js'
+import { coerceValue, decodeRow, decodeRows, fieldOf, prepareCreate, prepareUpdate, type Row } from './values.js'
 import { parseCount, parseOrderBy, parseSelect, parseWhere, type Cond, type Where } from './where.js'
 
 export type { Where } from './where.js'
@@ -106,7 +106,7 @@ export class Repository {
     const select = parseSelect(this.model, args.select, `${this.model.name}.select`)
     const q = { where, orderBy, limit, offset, select }
     const rows = await this.exec.run(op, this.model, (s) => s.find(this.model, q))
-    return rows.map((r) => decodeRow(this.model, r, select))
+    return decodeRows(this.model, rows, select)
   }
 
   async count(where?: Where): Promise<number> {

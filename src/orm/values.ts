@@ -162,6 +162,19 @@ export function decodeValue(f: Field, raw: unknown): unknown {
   }
 }
 
+const CANONICAL = Symbol('ecom.orm.canonicalRows')
+
+/** An adapter marks rows it already returns in canonical JS form (and with exactly the selected fields). */
+export function markCanonical<T extends object[]>(rows: T): T {
+  Object.defineProperty(rows, CANONICAL, { value: true })
+  return rows
+}
+
+export function decodeRows(model: Model, rows: Array<Record<string, unknown>>, select?: readonly string[]): Row[] {
+  if ((rows as unknown as Record<symbol, boolean>)[CANONICAL]) return rows as Row[]
+  return rows.map((r) => decodeRow(model, r, select))
+}
+
 /** Decode a row keyed by field names, keeping only the selected fields. */
 export function decodeRow(model: Model, raw: Record<string, unknown>, select?: readonly string[]): Row {
   const out: Row = {}

@@ -4,7 +4,7 @@ import { normalizeError, connectionError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
 import { parseDatabaseUrl, type DatabaseUrl } from '../url.js'
-import type { Row } from '../values.js'
+import { markCanonical, type Row } from '../values.js'
 import { likePattern, type Cond } from '../where.js'
 
 type Any = any
@@ -103,16 +103,21 @@ export class DrizzleAdapter implements OrmAdapter {
       const ct = (dataType: string, to: (v: Any) => Any, from: (v: Any) => Any): Any =>
         c.customType({ dataType: () => dataType, toDriver: to, fromDriver: from })
       const id = (v: Any): Any => v
+      // Values leave Drizzle already in ecom's canonical JS form (integers arrive as bigint because the
+      // handle uses safe integers), so the repository need not decode SQLite rows a second time.
+      const num = (v: Any): number => Number(v)
+      const big = (v: Any): bigint => (typeof v === 'bigint' ? v : BigInt(v))
       const kinds: Record<string, (col: string) => Any> = {
-        string: (n) => c.text(n), text: (n) => c.text(n), uuid: (n) => c.text(n),
-        int: (n) => ct('INTEGER', id, id)(n), bigint: (n) => ct('BIGINT', id, id)(n), money: (n) => ct('BIGINT', id, id)(n),
-        boolean: (n) => ct('BOOLEAN', (v) => (v ? 1 : 0), id)(n),
-        timestamp: (n) => ct('DATETIME', (v: Date) => v.getTime(), id)(n),
+        string: (n) => c.text(n), text: (n) => c.text(n), uuid: (n) => ct('TEXT', id, (v) => String(v).toLowerCase())(n),
+        int: (n) => ct('INTEGER', id, num)(n), bigint: (n) => ct('BIGINT', id, big)(n), money: (n) => ct('BIGINT', id, num)(n),
+        boolean: (n) => ct('BOOLEAN', (v) => (v ? 1 : 0), (v) => v === 1n || v === 1 || v === true)(n),
+        timestamp: (n) => ct('DATETIME', (v: Date) => v.getTime(), (v) => new Date(Number(v)))(n),
         json: (n) => ct('TEXT', (v) => JSON.stringify(v), (v) => JSON.parse(v))(n),
       }
       for (const f of m.fields) {
         let col = kinds[f.type]!(f.column)
-        if (f.primaryKey) col = f.autoIncrement ? c.integer(f.column).primaryKey({ autoIncrement: true }) : col.primaryKey()
+        // the migrations made an auto-increment key an INTEGER PRIMARY KEY; inserts simply omit it
+        if (f.primaryKey) col = col.primaryKey()
         if (!f.nullable && !f.primaryKey) col = col.notNull()
         cols[f.name] = col
       }
@@ -240,7 +245,8 @@ export class DrizzleAdapter implements OrmAdapter {
         if (q.limit !== undefined) query = query.limit(q.limit)
         else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(Number.MAX_SAFE_INTEGER)
         if (q.offset !== undefined) query = query.offset(q.offset)
-        return await query
+        const rows = await query
+        return this.dialect === 'sqlite' ? markCanonical(rows) : rows
       }),
       count: (m, where) => wrap(async () => {
         const [r] = await d.select({ n: this.#o.d.count() }).from(this.#table(m)).where(this.#where(m, where))
