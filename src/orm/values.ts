@@ -41,7 +41,7 @@ export function coerceValue(field: Field, value: unknown, path: string): unknown
     case 'string':
     case 'text':
       if (typeof value !== 'string') throw bad(path, 'a string', value)
-      if (field.type === 'string' && [...value].length > field.length) throw bad(path, `a string of at most ${field.length} characters`, value)
+      if (field.type === 'string' && value.length > field.length && [...value].length > field.length) throw bad(path, `a string of at most ${field.length} characters`, value)
       if (value.includes('\u0000')) throw bad(path, 'a string without NUL characters', value)
       return value
     case 'uuid':

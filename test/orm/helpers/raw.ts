@@ -1,7 +1,7 @@
 // Read and write the test databases through the plain drivers, never through ecom, so the conformance
 // suite checks what really reached the database.
 import { createRequire } from 'node:module'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -21,7 +21,6 @@ export interface RawDb {
   close(): Promise<void>
 }
 
-export const TEST_DB = 'ecom_orm_test'
 
 /** The env var a database needs, or undefined for SQLite. */
 export function envFor(kind: DbKind): string | undefined {
@@ -36,12 +35,15 @@ export function skipReason(kind: DbKind): string | undefined {
 
 /**
  * A fresh, private database for one test file: a temp SQLite file, a PostgreSQL schema or a MariaDB
- * database named after `name`, dropped and recreated so other test files and engineers never collide.
+ * database named after `prefix` and the pid, dropped and recreated so other test files and engineers never collide.
  */
-export async function freshDb(kind: DbKind, name: string): Promise<RawDb> {
+export async function freshDb(kind: DbKind, prefix: string): Promise<RawDb> {
+  // the pid keeps two runs of the same test file (two checkouts, CI beside a developer) apart
+  const name = `${prefix}_${process.pid}`
   if (kind === 'sqlite') {
     const Database = require('better-sqlite3')
-    const file = join(mkdtempSync(join(tmpdir(), 'ecom-orm-')), `${name}.db`)
+    const dir = mkdtempSync(join(tmpdir(), 'ecom-orm-'))
+    const file = join(dir, `${name}.db`)
     const h = new Database(file)
     h.pragma('journal_mode = WAL')
     h.defaultSafeIntegers(true)
@@ -52,7 +54,10 @@ export async function freshDb(kind: DbKind, name: string): Promise<RawDb> {
         return st.reader ? st.all(...params) : (st.run(...params), [])
       },
       q: (i) => `"${i}"`, p: () => '?',
-      close: async () => h.close(),
+      close: async () => {
+        h.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
     }
   }
   if (kind === 'postgres') {
