@@ -83,6 +83,7 @@ export class OrmManager {
   #timer: NodeJS.Timeout | undefined
   #repos = new Map<string, Repository>()
   #activeSlot: Slot
+  #connected = false
   #children = new Map<string, { ok: { inc(): void }; err: { inc(): void }; duration: { observe(v: number): void } }>()
 
   constructor(options: OrmManagerOptions) {
@@ -116,6 +117,8 @@ export class OrmManager {
 
   /** Connect every adapter. Ones that fail are benched; when none connects the first error is thrown. */
   async connect(): Promise<void> {
+    if (this.#connected) return
+    this.#connected = true
     const results = await Promise.allSettled(this.#slots.map((s) => s.adapter.connect()))
     const errors: unknown[] = []
     results.forEach((r, i) => {
