@@ -46,6 +46,7 @@ export class SequelizeAdapter implements OrmAdapter {
   }
 
   async connect(): Promise<void> {
+    this.#closed = false
     const S = optional<Any>('sequelize', 'the sequelize adapter')
     this.#S = S
     const db = this.db
