@@ -137,12 +137,13 @@ export class SequelizeAdapter implements OrmAdapter {
 
   /** What came back to field-keyed raw values; JSON kept as text on SQLite and MariaDB is parsed. */
   #dec(m: Model, raw: Any): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...raw }
+    if (this.dialect === 'postgres') return raw
     for (const f of m.fields) {
-      const v = out[f.name]
-      if (f.type === 'json' && typeof v === 'string' && this.dialect !== 'postgres') out[f.name] = JSON.parse(v)
+      if (f.type !== 'json') continue
+      const v = raw[f.name]
+      if (typeof v === 'string') raw[f.name] = JSON.parse(v)
     }
-    return out
+    return raw
   }
 
   /**
