@@ -75,14 +75,26 @@ export class Lock {
     for (const f of w) f()
   }
 
-  async shared<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.#exclusive) await new Promise<void>((r) => this.#waiters.push(r))
+  shared<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#exclusive) return this.#sharedSlow(fn)
     this.#shared++
+    let p: Promise<T>
     try {
-      return await fn()
-    } finally {
-      if (--this.#shared === 0) this.#wake()
+      p = fn()
+    } catch (err) {
+      this.#doneShared()
+      return Promise.reject(err)
     }
+    return p.finally(() => this.#doneShared())
+  }
+
+  #doneShared(): void {
+    if (--this.#shared === 0 && this.#waiters.length > 0) this.#wake()
+  }
+
+  async #sharedSlow<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#exclusive) await new Promise<void>((r) => this.#waiters.push(r))
+    return this.shared(fn)
   }
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {

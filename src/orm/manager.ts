@@ -212,15 +212,15 @@ export class OrmManager {
     return l
   }
 
-  /** prom-client children per (adapter, operation), so a call does not hash its label set each time. */
+  /** Metric children per (adapter, operation), looked up once. */
   #metricsFor(adapter: string, op: string) {
     const key = `${adapter}\u0000${op}`
     let c = this.#children.get(key)
     if (!c) {
       c = {
-        ok: this.#m.queries.labels(adapter, op, 'ok'),
-        err: this.#m.queries.labels(adapter, op, 'error'),
-        duration: this.#m.duration.labels(adapter, op),
+        ok: this.#m.queries.child({ adapter, operation: op, outcome: 'ok' }),
+        err: this.#m.queries.child({ adapter, operation: op, outcome: 'error' }),
+        duration: this.#m.duration.child({ adapter, operation: op }),
       }
       this.#children.set(key, c)
     }
@@ -248,11 +248,11 @@ export class OrmManager {
     }
   }
 
-  async #runOn<T>(slot: Slot, op: string, model: Model, fn: (s: AdapterSession) => Promise<T>, fallbackFrom?: string): Promise<T> {
+  #runOn<T>(slot: Slot, op: string, model: Model, fn: (s: AdapterSession) => Promise<T>, fallbackFrom?: string): Promise<T> {
     const lock = this.#lock(slot.adapter)
     if (lock && inSqliteTransaction.getStore() === lock) {
       // Waiting for our own transaction to end would hang forever: say so instead.
-      throw new OrmValidationError(`${model.name}.${op}: called through the manager inside a SQLite transaction; use the transaction's tx.repo()`, { details: { path: op } })
+      return Promise.reject(new OrmValidationError(`${model.name}.${op}: called through the manager inside a SQLite transaction; use the transaction's tx.repo()`, { details: { path: op } }))
     }
     const call = (): Promise<T> => fn(slot.adapter)
     return this.#timed(slot, op, model, lock ? () => lock.shared(call) : call, fallbackFrom)

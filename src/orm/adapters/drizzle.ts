@@ -211,13 +211,10 @@ export class DrizzleAdapter implements OrmAdapter {
 
   #session(d: Any): AdapterSession {
     const self = this
-    const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
-      try {
-        return await fn()
-      } catch (err) {
-        throw normalizeError(err, self.db, 'drizzle')
-      }
-    }
+    const wrap = <T>(fn: () => Promise<T>): Promise<T> =>
+      fn().catch((err: unknown) => {
+        throw normalizeError(err, this.db, 'drizzle')
+      })
     const affected = (r: Any): number => Number(r?.changes ?? r?.rowCount ?? r?.[0]?.affectedRows ?? 0)
     const session: AdapterSession = {
       insert: (m, row) => wrap(async () => {

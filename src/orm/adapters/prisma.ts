@@ -158,13 +158,10 @@ export class PrismaAdapter implements OrmAdapter {
   }
 
   #session(client: Any): AdapterSession {
-    const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
-      try {
-        return await fn()
-      } catch (err) {
+    const wrap = <T>(fn: () => Promise<T>): Promise<T> =>
+      fn().catch((err: unknown) => {
         throw normalizeError(err, this.db, 'prisma')
-      }
-    }
+      })
     const D = (m: Model): Any => client[delegateName(m.name)]
     const pk = (m: Model): string => m.primaryKey.name
     // Text filters: fetch the candidates' keys, keep the exact matches, then run the call on those keys.

@@ -194,13 +194,10 @@ export class SequelizeAdapter implements OrmAdapter {
   }
 
   #session(transaction: Any): AdapterSession {
-    const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
-      try {
-        return await fn()
-      } catch (err) {
+    const wrap = <T>(fn: () => Promise<T>): Promise<T> =>
+      fn().catch((err: unknown) => {
         throw normalizeError(err, this.db, 'sequelize')
-      }
-    }
+      })
     const M = (m: Model): Any => this.#models.get(m.name)
     // Sequelize's update path would bind SET values in its own array and refuse ours, so the statement
     // comes from Sequelize's query generator with every value a `$n` literal, and runs with our bind.
