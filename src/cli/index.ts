@@ -16,6 +16,7 @@ async function loadCommands(): Promise<Register[]> {
     import('./reload.js'),
     import('./stop.js'),
     import('./payments.js'),
+    import('./orm.js'),
   ])
   return modules.map((m) => m.register)
 }
