@@ -89,3 +89,41 @@ export class MissingDependencyError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // generate, deploy, doctor, scale-out
 
+export class GenerateNameError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_GENERATE_NAME'
+  static override readonly defaultMessage = 'invalid name: use lowercase letters, digits and dashes, starting with a letter'
+}
+
+export class GenerateFileExistsError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_GENERATE_FILE_EXISTS'
+  static override readonly defaultMessage = 'a file to be written already exists (pass --force to overwrite)'
+}
+
+export class GenerateAppLayoutError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_GENERATE_APP_LAYOUT'
+  static override readonly defaultMessage = 'not an ecom app: the module registry (src/modules/index.ts with its ecom markers) was not found'
+}
+
+export class Pm2DeployError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DEPLOY_PM2'
+  static override readonly defaultMessage = 'the PM2 action failed'
+}
+
+export class RedisUnavailableError extends EcomError {
+  static override readonly code = 'ECOM_ERR_REDIS_UNAVAILABLE'
+  static override readonly defaultMessage = 'Redis is unreachable'
+  static override readonly statusCode = 503
+  static override readonly retryable = true
+}
+
+export class RedisLockBusyError extends EcomError {
+  static override readonly code = 'ECOM_ERR_REDIS_LOCK_BUSY'
+  static override readonly defaultMessage = 'the lock is held by another process'
+  static override readonly statusCode = 409
+  static override readonly retryable = true
+}
+
+export class DoctorFailedError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DOCTOR_FAILED'
+  static override readonly defaultMessage = 'a required check failed'
+}

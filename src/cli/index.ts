@@ -11,6 +11,8 @@ type Register = (program: Command) => void
 async function loadCommands(): Promise<Register[]> {
   const modules: Array<{ register: Register }> = await Promise.all([
     // command modules are appended here, one line each
+    import('./generate.js'),
+    import('./deploy.js'),
   ])
   return modules.map((m) => m.register)
 }
