@@ -105,6 +105,8 @@ export class RedisBacked {
   readonly #owned: boolean
   readonly #store: string
   #down = false
+  #everReady = false
+  readonly #connectWaitMs: number
 
   constructor(store: string, options: RedisStoreOptions) {
     this.#store = store
@@ -119,8 +121,30 @@ export class RedisBacked {
     }
     // ioredis emits 'error' on every failed reconnect; without a listener Node would crash the process.
     this.client.on('error', (err: Error) => this.markDown(err, 'connection'))
-    this.client.on('ready', () => this.markUp())
+    this.client.on('ready', () => {
+      this.#everReady = true
+      this.markUp()
+    })
+    this.#everReady = this.client.status === 'ready'
+    this.#connectWaitMs = 2_000
     redisMetrics().up.set({ store }, this.client.status === 'ready' ? 1 : 0)
+  }
+
+  /**
+   * Commands fail fast while Redis is down, but the very first ones may wait for the initial connection
+   * (up to 2 s): a store used right after construction should not report an outage that is not one.
+   */
+  async connected(): Promise<void> {
+    if (this.#everReady || this.client.status === 'ready') return
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.client.off('ready', done)
+        resolve()
+      }
+      const timer = setTimeout(done, this.#connectWaitMs)
+      this.client.once('ready', done)
+    })
   }
 
   key(...parts: string[]): string {

@@ -36,6 +36,7 @@ export class RedisKeyringNotifier extends RedisBacked {
   async publish(ring: string, activeKeyId: string): Promise<number> {
     const notice: KeyringRotationNotice = { ring, activeKeyId, at: Date.now(), origin: this.origin }
     try {
+      await this.connected()
       return await this.client.publish(this.channel, JSON.stringify(notice))
     } catch (err) {
       throw this.markDown(err, 'publish')

@@ -61,6 +61,7 @@ export class RedisPaymentLock extends RedisBacked {
     const token = randomUUID()
     let ok: string | null
     try {
+      await this.connected()
       ok = await this.client.set(key, token, 'PX', this.ttlMs, 'NX')
     } catch (err) {
       throw this.markDown(err, 'lock')

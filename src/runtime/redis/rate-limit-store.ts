@@ -52,6 +52,7 @@ export class RedisRateLimitStore extends RedisBacked implements RateLimitStore {
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     try {
+      await this.connected()
       const [count, ttl] = await (this.client as unknown as WithHit).ecomRateHit(this.key('rl', key), windowMs)
       if (this.isDown) this.markUp()
       return { allowed: count <= limit, remaining: Math.max(0, limit - count), resetMs: Math.max(0, ttl) }
