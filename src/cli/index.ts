@@ -13,6 +13,7 @@ async function loadCommands(): Promise<Register[]> {
     // command modules are appended here, one line each
     import('./generate.js'),
     import('./deploy.js'),
+    import('./doctor.js'),
   ])
   return modules.map((m) => m.register)
 }
