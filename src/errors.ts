@@ -69,6 +69,88 @@ export class MissingDependencyError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // runtime: start, supervisor, worker, edge
 
+export class EntryNotFoundError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_ENTRY_NOT_FOUND'
+  static override readonly defaultMessage = 'the entry file does not exist'
+}
+
+export class EntryLoadError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ENTRY_LOAD'
+  static override readonly defaultMessage = 'the entry file threw while it was imported'
+}
+
+export class EntryShapeError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ENTRY_SHAPE'
+  static override readonly defaultMessage =
+    'the entry must export a request handler, an express/koa/fastify app, or a factory returning one'
+}
+
+export class PortInUseError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PORT_IN_USE'
+  static override readonly defaultMessage = 'the port is already in use'
+}
+
+export class ListenError extends EcomError {
+  static override readonly code = 'ECOM_ERR_LISTEN'
+  static override readonly defaultMessage = 'the server could not listen'
+}
+
+export class CrashLoopError extends EcomError {
+  static override readonly code = 'ECOM_ERR_CRASH_LOOP'
+  static override readonly defaultMessage = 'a worker slot crashed repeatedly and was given up'
+}
+
+export class AppAlreadyRunningError extends EcomError {
+  static override readonly code = 'ECOM_ERR_APP_RUNNING'
+  static override readonly defaultMessage = 'an app with this name and port is already running'
+}
+
+export class AppNotRunningError extends EcomError {
+  static override readonly code = 'ECOM_ERR_APP_NOT_RUNNING'
+  static override readonly defaultMessage = 'no running ecom app was found'
+}
+
+export class AppAmbiguousError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_APP_AMBIGUOUS'
+  static override readonly defaultMessage = 'several ecom apps are running; select one with --name or --port'
+}
+
+export class ControlError extends EcomError {
+  static override readonly code = 'ECOM_ERR_CONTROL'
+  static override readonly defaultMessage = 'the control request failed'
+}
+
+export class ReloadError extends EcomError {
+  static override readonly code = 'ECOM_ERR_RELOAD'
+  static override readonly defaultMessage = 'the rolling reload failed'
+}
+
+export class PayloadTooLargeError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYLOAD_TOO_LARGE'
+  static override readonly defaultMessage = 'request body too large'
+  static override readonly statusCode = 413
+}
+
+export class RateLimitedError extends EcomError {
+  static override readonly code = 'ECOM_ERR_RATE_LIMITED'
+  static override readonly defaultMessage = 'too many requests'
+  static override readonly statusCode = 429
+  static override readonly retryable = true
+}
+
+export class ServerBusyError extends EcomError {
+  static override readonly code = 'ECOM_ERR_SERVER_BUSY'
+  static override readonly defaultMessage = 'too many open connections'
+  static override readonly statusCode = 503
+  static override readonly retryable = true
+}
+
+export class RateLimitStoreError extends EcomError {
+  static override readonly code = 'ECOM_ERR_RATE_LIMIT_STORE'
+  static override readonly defaultMessage = 'the rate-limit store did not answer'
+  static override readonly retryable = true
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // runtime toolkit: worker pool, dns, safe fs, keyring, http client, process manager

@@ -14,6 +14,10 @@ async function loadCommands(): Promise<Register[]> {
     import('./generate.js'),
     import('./deploy.js'),
     import('./doctor.js'),
+    import('./start.js'),
+    import('./status.js'),
+    import('./reload.js'),
+    import('./stop.js'),
   ])
   return modules.map((m) => m.register)
 }

@@ -1,0 +1,84 @@
+import { Option, type Command } from 'commander'
+import { resolveStartOptions } from '../runtime/supervisor/options.js'
+import { runStart } from '../runtime/supervisor/run.js'
+
+interface StartFlags {
+  workers: string
+  port?: string
+  host?: string
+  name?: string
+  maxMemory?: string
+  grace?: string
+  envFile?: string
+  crashLimit?: string
+  maxConnections?: string
+  headersTimeout?: string
+  requestTimeout?: string
+  keepAliveTimeout?: string
+  maxHeaderSize?: string
+  bodyLimit?: string
+  rateLimit?: string
+  trustProxy?: boolean
+  metricsPath?: string | boolean
+  healthPath?: string
+  readyPath?: string
+  accessLog?: boolean
+  verbose?: boolean
+}
+
+export function register(program: Command): void {
+  program
+    .command('start')
+    .description('serve an app (single process or clustered) behind the hardened HTTP edge')
+    .argument('<entry>', 'the app: a .js, .mjs or .ts file exporting a handler, an app or a factory (docs/start.md)')
+    .option('-w, --workers <n>', '"auto" (available parallelism) or a number; 1 runs a single process', 'auto')
+    .option('-p, --port <port>', 'port to listen on (default: 3000)')
+    .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
+    .option('--name <name>', 'app name for status/reload/stop (default: the entry file name)')
+    .option('--max-memory <size>', 'replace a worker whose RSS exceeds this, e.g. 512mb')
+    .option('--grace <duration>', 'how long draining may take on reload/stop (default: 10s)')
+    .option('--env-file <path>', 'load environment variables from this file first')
+    .option('--crash-limit <n>', 'consecutive crashes after which a worker slot is given up (default: 10)')
+    .option('--max-connections <n>', 'open connections per worker before answering 503 (default: 10000)')
+    .option('--headers-timeout <duration>', 'time to receive request headers (default: 10s)')
+    .option('--request-timeout <duration>', 'time to receive a whole request (default: 30s)')
+    .option('--keep-alive-timeout <duration>', 'idle keep-alive time (default: 5s)')
+    .option('--max-header-size <size>', 'largest request head (default: 16kb)')
+    .option('--body-limit <size>', 'largest request body before 413 (default: 1mb)')
+    .option('--rate-limit <quota>', 'cluster-wide per-client quota, e.g. 100/1m (default: off)')
+    .option('--trust-proxy', 'key the rate limit on X-Forwarded-For (only behind a trusted proxy)')
+    .option('--metrics-path <path>', 'Prometheus endpoint (default: /metrics)')
+    .addOption(new Option('--no-metrics-path', 'turn the metrics endpoint off'))
+    .option('--health-path <path>', 'liveness endpoint (default: /healthz)')
+    .option('--ready-path <path>', 'readiness endpoint (default: /readyz)')
+    .option('--access-log', 'log every request')
+    .action(async (entry: string, flags: StartFlags, cmd: Command) => {
+      const verbose = Boolean((cmd.optsWithGlobals() as { verbose?: boolean }).verbose)
+      const options = resolveStartOptions({
+        entry,
+        workers: flags.workers,
+        port: flags.port,
+        host: flags.host,
+        name: flags.name,
+        maxMemory: flags.maxMemory,
+        grace: flags.grace,
+        envFile: flags.envFile,
+        crashLimit: flags.crashLimit,
+        maxConnections: flags.maxConnections,
+        headersTimeout: flags.headersTimeout,
+        requestTimeout: flags.requestTimeout,
+        keepAliveTimeout: flags.keepAliveTimeout,
+        maxHeaderSize: flags.maxHeaderSize,
+        bodyLimit: flags.bodyLimit,
+        rateLimit: flags.rateLimit,
+        trustProxy: flags.trustProxy,
+        metricsPath: typeof flags.metricsPath === 'boolean' ? (flags.metricsPath ? undefined : false) : flags.metricsPath,
+        healthPath: flags.healthPath,
+        readyPath: flags.readyPath,
+        accessLog: flags.accessLog,
+        verbose,
+      })
+      const result = await runStart(options)
+      if (result.forced) process.exitCode = 1
+    })
+}

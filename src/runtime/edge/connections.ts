@@ -1,0 +1,96 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+
+interface Tracked {
+  active: number
+  idleSince: number
+  overLimit: boolean
+}
+
+const kTracked = Symbol('ecom.connection')
+
+type TrackedSocket = Socket & { [kTracked]?: Tracked }
+
+/**
+ * Counts open connections and what each is doing, for three jobs: the per-worker connection limit
+ * (a connection over it is answered 503 + `Connection: close` instead of being dropped silently),
+ * the open-connections gauge, and draining (which needs to tell a busy keep-alive socket from an idle
+ * one: busy ones get `Connection: close` on their reply, idle ones are closed).
+ */
+export class ConnectionTracker {
+  readonly #sockets = new Set<TrackedSocket>()
+  readonly #responses = new Set<ServerResponse>()
+  readonly #max: number
+  #draining = false
+  #onEmpty: Array<() => void> = []
+  onChange: ((open: number) => void) | undefined
+
+  constructor(maxConnections: number) {
+    this.#max = maxConnections
+  }
+
+  attach(server: Server): void {
+    server.on('connection', (socket: TrackedSocket) => {
+      const t: Tracked = { active: 0, idleSince: Date.now(), overLimit: this.#sockets.size >= this.#max }
+      socket[kTracked] = t
+      this.#sockets.add(socket)
+      this.onChange?.(this.#sockets.size)
+      socket.once('close', () => {
+        this.#sockets.delete(socket)
+        this.onChange?.(this.#sockets.size)
+        if (this.#sockets.size === 0) for (const cb of this.#onEmpty.splice(0)) cb()
+      })
+    })
+  }
+
+  get open(): number {
+    return this.#sockets.size
+  }
+
+  get draining(): boolean {
+    return this.#draining
+  }
+
+  /** Call at the start of every request; says whether the connection is over the limit. */
+  begin(req: IncomingMessage, res: ServerResponse): boolean {
+    const t = (req.socket as TrackedSocket)[kTracked]
+    this.#responses.add(res)
+    if (this.#draining) res.setHeader('Connection', 'close')
+    if (t) t.active++
+    res.once('close', () => {
+      this.#responses.delete(res)
+      if (t && --t.active === 0) t.idleSince = Date.now()
+    })
+    return t?.overLimit ?? false
+  }
+
+  /**
+   * Start draining: replies not yet begun carry `Connection: close`, and from now on idle keep-alive
+   * sockets are closed once they have been idle for `idleMs` (a socket idle for only a moment may have
+   * the client's next request on the wire; closing it then would fail that request).
+   */
+  drain(idleMs: number): void {
+    this.#draining = true
+    for (const res of this.#responses) if (!res.headersSent) res.setHeader('Connection', 'close')
+    const sweep = (): void => {
+      const now = Date.now()
+      for (const s of this.#sockets) {
+        const t = s[kTracked]!
+        if (t.active === 0 && now - t.idleSince >= idleMs) s.end()
+      }
+    }
+    sweep()
+    const timer = setInterval(sweep, Math.max(25, Math.floor(idleMs / 4)))
+    timer.unref()
+    this.whenEmpty().then(() => clearInterval(timer), () => {})
+  }
+
+  whenEmpty(): Promise<void> {
+    if (this.#sockets.size === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#onEmpty.push(resolve))
+  }
+
+  destroyAll(): void {
+    for (const s of this.#sockets) s.destroy()
+  }
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError } from '../../errors.js'
+import type { Logger } from '../logger.js'
+import type { EdgeOptions } from '../supervisor/options.js'
+import { guardBody } from './body-limit.js'
+import { clientIp } from './client-ip.js'
+import type { ConnectionTracker } from './connections.js'
+import { httpMetrics, routeLabel } from './http-metrics.js'
+import { setRateLimitHeaders } from './rate-limit.js'
+import type { RateLimitStore } from './rate-limit-store.js'
+
+export interface EdgeContext {
+  options: EdgeOptions
+  /** The user's handler, already adapted from whatever the entry exported. */
+  handler: RequestListener
+  /** Where the rate-limit counters live; ignored when options.rateLimit is null. */
+  store: RateLimitStore | null
+  logger: Logger
+  connections: ConnectionTracker
+  /** Prometheus text for /metrics (cluster-wide in a cluster). */
+  metricsText: () => Promise<string>
+  /** Called once per answered request (the status command's "requests served"). */
+  onResponse?: () => void
+}
+
+/** What the edge adds to every request it hands to the user's handler. */
+export interface EdgeRequest extends IncomingMessage {
+  id: string
+  log: Logger
+}
+
+const ID_OK = /^[\w.:@-]{1,128}$/
+const idPrefix = `${randomBytes(3).toString('hex')}${process.env.ECOM_WORKER_ID ?? '0'}`
+let idSeq = 0
+
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  if (typeof given === 'string' && ID_OK.test(given)) return given
+  return `${idPrefix}-${(++idSeq).toString(36)}`
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/'
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+type Refusal = Pick<EcomError, 'code' | 'message' | 'statusCode'>
+
+function refuse(res: ServerResponse, err: Refusal, close: boolean): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = JSON.stringify({ error: { code: err.code, message: err.message } })
+  res.statusCode = err.statusCode ?? 500
+  if (close) res.setHeader('Connection', 'close')
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.end(body)
+}
+
+function sendText(res: ServerResponse, status: number, type: string, body: string): void {
+  res.statusCode = status
+  res.setHeader('Content-Type', type)
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.setHeader('Cache-Control', 'no-store')
+  res.end(body)
+}
+
+/**
+ * The hardened layer around the user's handler: connection limit, request id, health and metrics
+ * endpoints, body limit, cluster-wide rate limit, error isolation (a throwing handler costs its own
+ * request a 500, nothing more), metrics and logs.
+ */
+export function createEdge(ctx: EdgeContext): RequestListener {
+  const { options, handler, logger, connections } = ctx
+  const metrics = httpMetrics()
+  connections.onChange = (open) => metrics.connections.set(open)
+  const rl = options.rateLimit
+  const store = rl ? ctx.store : null
+
+  return (req, res) => {
+    const started = performance.now()
+    const overLimit = connections.begin(req, res)
+    const id = requestId(req)
+    const ereq = req as EdgeRequest
+    ereq.id = id
+    let log: Logger | undefined
+    Object.defineProperty(ereq, 'log', { configurable: true, get: () => (log ??= logger.child({ reqId: id })) })
+    res.setHeader('X-Request-Id', id)
+    res.once('finish', () => {
+      const status = String(res.statusCode)
+      const labels = { method: req.method ?? 'GET', route: routeLabel(req as never), status }
+      const seconds = (performance.now() - started) / 1000
+      metrics.requests.inc(labels)
+      metrics.duration.observe(labels, seconds)
+      ctx.onResponse?.()
+      if (options.accessLog) ereq.log.info({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request')
+    })
+
+    if (overLimit) return refuse(res, new ServerBusyError(), true)
+
+    const path = pathOf(req.url)
+    if (path === options.healthPath) return sendText(res, 200, 'application/json', '{"status":"ok"}')
+    if (path === options.readyPath) {
+      return connections.draining
+        ? sendText(res, 503, 'application/json', '{"ready":false,"reason":"draining"}')
+        : sendText(res, 200, 'application/json', '{"ready":true}')
+    }
+    if (options.metricsPath !== null && path === options.metricsPath) {
+      ctx.metricsText().then(
+        (text) => sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text),
+        (err: unknown) => {
+          ereq.log.error({ err }, 'metrics scrape failed')
+          sendText(res, 500, 'text/plain', 'metrics unavailable\n')
+        }
+      )
+      return
+    }
+
+    const within = guardBody(req, options.bodyLimit, () => {
+      refuse(res, new PayloadTooLargeError(`request body larger than ${options.bodyLimit} bytes`), true)
+      res.once('finish', () => req.socket.destroy())
+    })
+    if (!within) return refuse(res, new PayloadTooLargeError(`request body larger than ${options.bodyLimit} bytes`), true)
+
+    const run = (): void => {
+      try {
+        const out = handler(req, res) as unknown
+        if (out !== null && typeof out === 'object' && typeof (out as Promise<unknown>).then === 'function') {
+          ;(out as Promise<unknown>).then(undefined, fail)
+        }
+      } catch (err) {
+        fail(err)
+      }
+    }
+    const fail = (err: unknown): void => {
+      ereq.log.error({ err }, 'handler failed')
+      if (res.headersSent) res.destroy()
+      else refuse(res, { code: 'ECOM_ERR_INTERNAL', message: 'internal server error', statusCode: 500 }, false)
+    }
+
+    if (!store || !rl) return run()
+    store.hit(clientIp(req, options.trustProxy), rl.limit, rl.windowMs).then(
+      (r) => {
+        if (res.writableEnded) return
+        setRateLimitHeaders(res, rl.limit, rl.windowMs, r)
+        if (r.allowed) run()
+        else refuse(res, new RateLimitedError(), false)
+      },
+      (err: unknown) => {
+        // A store that does not answer must not take the app down with it: let the request through.
+        ereq.log.warn({ err }, 'rate-limit store failed; request let through')
+        run()
+      }
+    )
+  }
+}

@@ -1,0 +1,205 @@
+import { availableParallelism } from 'node:os'
+import { basename, extname, resolve } from 'node:path'
+import { InvalidOptionError } from '../../errors.js'
+
+/** The hardened HTTP edge around the user's handler, in every worker. */
+export interface EdgeOptions {
+  /** Open connections per worker; over it, a request gets 503 and `Connection: close`. @default 10000 */
+  maxConnections: number
+  /** Time allowed to receive a request's headers; a trickling client gets 408 and is cut off. @default 10000 */
+  headersTimeoutMs: number
+  /** Time allowed to receive a whole request. @default 30000 */
+  requestTimeoutMs: number
+  /** Idle time before a keep-alive connection is closed. @default 5000 */
+  keepAliveTimeoutMs: number
+  /** Largest request head (request line plus headers) in bytes; over it, 431. @default 16384 */
+  maxHeaderSize: number
+  /** Largest request body in bytes; over it, 413 without buffering the body. @default 1048576 */
+  bodyLimit: number
+  /** Per-client quota shared by the whole cluster, or null for none. @default null */
+  rateLimit: { limit: number; windowMs: number } | null
+  /** Take the client address from `X-Forwarded-For` (only behind a proxy you trust). @default false */
+  trustProxy: boolean
+  /** Prometheus text path, or null to turn it off. @default "/metrics" */
+  metricsPath: string | null
+  /** Liveness path. @default "/healthz" */
+  healthPath: string
+  /** Readiness path (503 while draining). @default "/readyz" */
+  readyPath: string
+  /** Log every request at info level. @default false */
+  accessLog: boolean
+}
+
+export interface StartOptions {
+  /** Absolute path of the entry file. */
+  entry: string
+  /** Name used for the control socket. @default the entry file name without extension */
+  name: string
+  /** Number of workers; 1 means a single process without cluster. @default "auto" (available parallelism) */
+  workers: number
+  port: number
+  host: string
+  /** Replace a worker whose RSS exceeds this many bytes, or null. @default null */
+  maxMemory: number | null
+  /** How long draining may take before connections are cut. @default 10000 */
+  graceMs: number
+  /** Consecutive crashes (none staying up 30 s) after which a slot is given up. @default 10 */
+  crashLimit: number
+  envFile: string | null
+  verbose: boolean
+  edge: EdgeOptions
+}
+
+export const EDGE_DEFAULTS: EdgeOptions = {
+  maxConnections: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderSize: 16 * 1024,
+  bodyLimit: 1024 * 1024,
+  rateLimit: null,
+  trustProxy: false,
+  metricsPath: '/metrics',
+  healthPath: '/healthz',
+  readyPath: '/readyz',
+  accessLog: false,
+}
+
+export const START_DEFAULTS = {
+  workers: 'auto' as const,
+  port: 3000,
+  host: '0.0.0.0',
+  maxMemory: null,
+  graceMs: 10_000,
+  crashLimit: 10,
+}
+
+/** What the CLI (or a caller) hands in: strings straight from flags, or already typed values. */
+export interface StartInput {
+  entry: string
+  name?: string
+  workers?: string | number
+  port?: string | number
+  host?: string
+  maxMemory?: string | number
+  grace?: string | number
+  crashLimit?: string | number
+  envFile?: string
+  verbose?: boolean
+  maxConnections?: string | number
+  headersTimeout?: string | number
+  requestTimeout?: string | number
+  keepAliveTimeout?: string | number
+  maxHeaderSize?: string | number
+  bodyLimit?: string | number
+  rateLimit?: string
+  trustProxy?: boolean
+  metricsPath?: string | false
+  healthPath?: string
+  readyPath?: string
+  accessLog?: boolean
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }
+const TIME_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }
+
+function fail(path: string, expected: string, got: unknown): never {
+  throw new InvalidOptionError(`${path} must be ${expected}, got ${JSON.stringify(String(got))}`)
+}
+
+/** "512mb", "1g", "4096" -> bytes. */
+export function parseSize(value: string | number, path: string): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value > 0) return Math.floor(value)
+    fail(path, 'a positive size such as "512mb"', value)
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value)
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined
+  if (!m || unit === undefined || Number(m[1]) <= 0) fail(path, 'a positive size such as "512mb" or "1g"', value)
+  return Math.floor(Number(m[1]) * unit)
+}
+
+/** "10s", "500ms", "1m", "2000" -> milliseconds. */
+export function parseDuration(value: string | number, path: string): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value >= 0) return Math.floor(value)
+    fail(path, 'a duration such as "10s"', value)
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value)
+  const unit = m ? TIME_UNITS[m[2]!.toLowerCase()] : undefined
+  if (!m || unit === undefined) fail(path, 'a duration such as "10s", "500ms" or "1m"', value)
+  return Math.floor(Number(m[1]) * unit)
+}
+
+function parseInteger(value: string | number, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isInteger(n) || n < min || n > max) fail(path, `an integer from ${min} to ${max}`, value)
+  return n
+}
+
+export function parseWorkers(value: string | number): number {
+  if (value === 'auto') return availableParallelism()
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isInteger(n) || n < 1 || n > 1024) fail('options.workers', '"auto" or a positive integer', value)
+  return n
+}
+
+/** "100/1m", "20/10s" -> { limit, windowMs }. */
+export function parseRateLimit(value: string): { limit: number; windowMs: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(value)
+  if (!m) fail('options.rateLimit', '"<requests>/<window>" such as "100/1m"', value)
+  const limit = parseInteger(m[1]!, 'options.rateLimit', 1)
+  const windowMs = parseDuration(m[2]!, 'options.rateLimit')
+  if (windowMs < 1) fail('options.rateLimit', 'a window of at least 1ms', value)
+  return { limit, windowMs }
+}
+
+function parsePath(value: string, path: string): string {
+  if (!value.startsWith('/') || /\s/.test(value)) fail(path, 'a path starting with "/"', value)
+  return value
+}
+
+export function defaultName(entry: string): string {
+  return basename(entry, extname(entry)).replace(/[^a-zA-Z0-9._-]/g, '_') || 'app'
+}
+
+/** Validate everything once; every later piece works with the filled, typed options. */
+export function resolveStartOptions(input: StartInput): StartOptions {
+  if (!input.entry) fail('entry', 'a path to a .js, .mjs or .ts file', input.entry)
+  const entry = resolve(input.entry)
+  const name = input.name === undefined ? defaultName(entry) : input.name
+  if (!/^[a-zA-Z0-9._-]{1,64}$/.test(name)) fail('options.name', 'letters, digits, ".", "_" or "-" (at most 64)', name)
+  const host = input.host ?? START_DEFAULTS.host
+  if (host.length === 0) fail('options.host', 'a host name or address', host)
+  const edge: EdgeOptions = {
+    maxConnections: input.maxConnections === undefined ? EDGE_DEFAULTS.maxConnections : parseInteger(input.maxConnections, 'options.maxConnections', 1),
+    headersTimeoutMs: input.headersTimeout === undefined ? EDGE_DEFAULTS.headersTimeoutMs : parseDuration(input.headersTimeout, 'options.headersTimeout'),
+    requestTimeoutMs: input.requestTimeout === undefined ? EDGE_DEFAULTS.requestTimeoutMs : parseDuration(input.requestTimeout, 'options.requestTimeout'),
+    keepAliveTimeoutMs: input.keepAliveTimeout === undefined ? EDGE_DEFAULTS.keepAliveTimeoutMs : parseDuration(input.keepAliveTimeout, 'options.keepAliveTimeout'),
+    maxHeaderSize: input.maxHeaderSize === undefined ? EDGE_DEFAULTS.maxHeaderSize : parseSize(input.maxHeaderSize, 'options.maxHeaderSize'),
+    bodyLimit: input.bodyLimit === undefined ? EDGE_DEFAULTS.bodyLimit : parseSize(input.bodyLimit, 'options.bodyLimit'),
+    rateLimit: input.rateLimit === undefined ? null : parseRateLimit(input.rateLimit),
+    trustProxy: input.trustProxy ?? EDGE_DEFAULTS.trustProxy,
+    metricsPath: input.metricsPath === false ? null : input.metricsPath === undefined ? EDGE_DEFAULTS.metricsPath : parsePath(input.metricsPath, 'options.metricsPath'),
+    healthPath: input.healthPath === undefined ? EDGE_DEFAULTS.healthPath : parsePath(input.healthPath, 'options.healthPath'),
+    readyPath: input.readyPath === undefined ? EDGE_DEFAULTS.readyPath : parsePath(input.readyPath, 'options.readyPath'),
+    accessLog: input.accessLog ?? EDGE_DEFAULTS.accessLog,
+  }
+  // Node would answer a timed-out request only after the headers timeout; keep them in a sane order.
+  if (edge.requestTimeoutMs !== 0 && edge.headersTimeoutMs > edge.requestTimeoutMs) {
+    fail('options.headersTimeout', `at most options.requestTimeout (${edge.requestTimeoutMs}ms)`, input.headersTimeout)
+  }
+  return {
+    entry,
+    name,
+    workers: parseWorkers(input.workers ?? START_DEFAULTS.workers),
+    port: input.port === undefined ? START_DEFAULTS.port : parseInteger(input.port, 'options.port', 0, 65535),
+    host,
+    maxMemory: input.maxMemory === undefined ? START_DEFAULTS.maxMemory : parseSize(input.maxMemory, 'options.maxMemory'),
+    graceMs: input.grace === undefined ? START_DEFAULTS.graceMs : parseDuration(input.grace, 'options.grace'),
+    crashLimit: input.crashLimit === undefined ? START_DEFAULTS.crashLimit : parseInteger(input.crashLimit, 'options.crashLimit', 1),
+    envFile: input.envFile === undefined ? null : resolve(input.envFile),
+    verbose: input.verbose ?? false,
+    edge,
+  }
+}

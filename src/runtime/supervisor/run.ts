@@ -1,0 +1,82 @@
+import { existsSync, statSync } from 'node:fs'
+import { EntryNotFoundError, InvalidOptionError } from '../../errors.js'
+import { createLogger } from '../logger.js'
+import { listenControl } from './control-socket.js'
+import type { StartOptions } from './options.js'
+import { ClusterSupervisor } from './primary.js'
+import { SingleSupervisor } from './single.js'
+import type { Supervisor } from './status.js'
+
+export interface RunResult {
+  /** True when a second signal cut the drain short. */
+  forced: boolean
+}
+
+/**
+ * Run an app until it is stopped: by SIGTERM/SIGINT (drain, then resolve; a second signal forces), by
+ * `ecom stop`, or by the cluster giving up (rejects). SIGHUP and `ecom reload` roll the workers.
+ */
+export async function runStart(options: StartOptions): Promise<RunResult> {
+  if (!existsSync(options.entry) || !statSync(options.entry).isFile()) {
+    throw new EntryNotFoundError(`entry ${options.entry} does not exist`)
+  }
+  if (options.envFile !== null) {
+    try {
+      process.loadEnvFile(options.envFile)
+    } catch (err) {
+      throw new InvalidOptionError(`options.envFile must be a readable .env file, got "${options.envFile}": ${(err as Error).message}`, { cause: err })
+    }
+  }
+  const logger = createLogger({ base: { pid: process.pid, role: options.workers === 1 ? 'single' : 'primary' } })
+  const supervisor: Supervisor =
+    options.workers === 1 ? new SingleSupervisor(options, logger) : new ClusterSupervisor(options, logger)
+
+  const control = await listenControl(options.name, options.port, async (cmd) => {
+    if (cmd === 'status') return supervisor.status()
+    if (cmd === 'reload') return supervisor.reload()
+    await supervisor.stop()
+    return { stopped: true }
+  })
+  try {
+    await supervisor.start()
+  } catch (err) {
+    await control.close()
+    throw err
+  }
+  logger.info(
+    { app: options.name, workers: options.workers, host: options.host, port: options.port, control: control.path },
+    `ecom: ${options.name} listening on http://${options.host}:${options.port} (${options.workers === 1 ? 'single process' : `${options.workers} workers`})`
+  )
+
+  let forced = false
+  let signals = 0
+  const onStop = (signal: NodeJS.Signals): void => {
+    signals++
+    if (signals === 1) {
+      logger.info({ signal }, `${signal}: draining (send it again to force)`)
+      void supervisor.stop()
+    } else {
+      forced = true
+      logger.warn({ signal }, `${signal} again: forcing exit`)
+      supervisor.force()
+    }
+  }
+  const onReload = (): void => {
+    supervisor.reload().then(
+      (r) => logger.info(r, 'SIGHUP: reload complete'),
+      (err: unknown) => logger.error({ err }, 'SIGHUP: reload failed')
+    )
+  }
+  process.on('SIGTERM', onStop)
+  process.on('SIGINT', onStop)
+  process.on('SIGHUP', onReload)
+  try {
+    await supervisor.done
+  } finally {
+    process.off('SIGTERM', onStop)
+    process.off('SIGINT', onStop)
+    process.off('SIGHUP', onReload)
+    await control.close()
+  }
+  return { forced }
+}

@@ -1,0 +1,87 @@
+// A cluster worker: load the user's entry, serve it behind the edge, report to the primary, drain on
+// request. Started by the primary through node:cluster with its configuration in ECOM_START_CONFIG.
+import { isEcomError } from '../../errors.js'
+import { IpcRateLimitStore } from '../edge/rate-limit-ipc.js'
+import { createLogger } from '../logger.js'
+import { answerMetricsSnapshots, requestClusterMetrics } from '../metrics.js'
+import type { StartOptions } from '../supervisor/options.js'
+import type { WorkerFatal, WorkerStats } from '../supervisor/ipc.js'
+import { loadEntry } from './load-entry.js'
+import { EcomServer } from './server.js'
+
+const options = JSON.parse(process.env.ECOM_START_CONFIG ?? '{}') as StartOptions
+const slot = Number(process.env.ECOM_WORKER_ID ?? 0)
+const logger = createLogger({ base: { pid: process.pid, worker: slot } })
+
+// A terminal's Ctrl-C reaches the whole process group; the primary decides how the cluster stops.
+process.on('SIGINT', () => {})
+process.on('SIGHUP', () => {})
+
+function fatal(err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err))
+  const msg: WorkerFatal = {
+    ecom: 'fatal',
+    code: isEcomError(err) ? err.code : 'ECOM_ERR_INTERNAL',
+    name: e.name,
+    message: e.message,
+    stack: e.stack ?? '',
+  }
+  process.send?.(msg, () => process.exit(1))
+  setTimeout(() => process.exit(1), 1000).unref()
+}
+
+async function run(): Promise<void> {
+  let handler
+  try {
+    handler = await loadEntry(options.entry)
+  } catch (err) {
+    return fatal(err)
+  }
+  const server = new EcomServer(handler, {
+    edge: options.edge,
+    port: options.port,
+    host: options.host,
+    logger,
+    store: options.edge.rateLimit ? new IpcRateLimitStore() : null,
+    metricsText: () => requestClusterMetrics(),
+  })
+  answerMetricsSnapshots()
+  try {
+    await server.listen()
+  } catch (err) {
+    return fatal(err)
+  }
+
+  const stats = setInterval(() => {
+    const msg: WorkerStats = {
+      ecom: 'stats',
+      rss: process.memoryUsage.rss(),
+      requests: server.requests,
+      connections: server.connections.open,
+    }
+    if (process.connected) process.send!(msg)
+  }, 1000)
+  stats.unref()
+
+  const drain = (graceMs: number): void => {
+    server.drain(graceMs).then(
+      () => process.exit(0),
+      () => process.exit(0)
+    )
+  }
+  process.on('message', (msg: unknown) => {
+    if (typeof msg === 'object' && msg !== null && (msg as { ecom?: string }).ecom === 'drain') {
+      drain((msg as { graceMs: number }).graceMs)
+    }
+  })
+  process.on('SIGTERM', () => drain(options.graceMs))
+  // The primary is gone (killed): do not linger as an orphan holding connections.
+  process.on('disconnect', () => drain(options.graceMs))
+}
+
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'uncaught exception; the worker exits and the primary replaces it')
+  process.exit(1)
+})
+
+void run()
