@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError } from '../../errors.js'
+import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError, isEcomError } from '../../errors.js'
 import type { Logger } from '../logger.js'
 import type { EdgeOptions } from '../supervisor/options.js'
 import { guardBody } from './body-limit.js'
@@ -151,6 +151,8 @@ export function createEdge(ctx: EdgeContext): RequestListener {
         else refuse(res, new RateLimitedError(), false)
       },
       (err: unknown) => {
+        // scale-out hook (issue 7): a fail-closed store (Redis `--redis-fail closed`) refuses with its status.
+        if (isEcomError(err) && err.statusCode === 503) return refuse(res, err, false)
         // A store that does not answer must not take the app down with it: let the request through.
         ereq.log.warn({ err }, 'rate-limit store failed; request let through')
         run()

@@ -1,17 +1,7 @@
 import type { Redis } from 'ioredis'
 import { InvalidOptionError } from '../../errors.js'
+import type { RateLimitResult, RateLimitStore } from '../edge/rate-limit-store.js'
 import { RedisBacked, redisMetrics, type RedisStoreOptions } from './client.js'
-
-// Structurally the start branch's `RateLimitStore` (src/runtime/edge/rate-limit-store.ts).
-export interface RateLimitResult {
-  allowed: boolean
-  remaining: number
-  resetMs: number
-}
-export interface RateLimitStore {
-  hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>
-  close?(): Promise<void>
-}
 
 export type FailMode = 'open' | 'closed'
 

@@ -2,6 +2,7 @@
 // request. Started by the primary through node:cluster with its configuration in ECOM_START_CONFIG.
 import { isEcomError } from '../../errors.js'
 import { IpcRateLimitStore } from '../edge/rate-limit-ipc.js'
+import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook (issue 7)
 import { createLogger } from '../logger.js'
 import { answerMetricsSnapshots, requestClusterMetrics } from '../metrics.js'
 import type { StartOptions } from '../supervisor/options.js'
@@ -42,7 +43,7 @@ async function run(): Promise<void> {
     port: options.port,
     host: options.host,
     logger,
-    store: options.edge.rateLimit ? new IpcRateLimitStore() : null,
+    store: options.edge.rateLimit ? selectRateLimitStore(options.redis, logger, () => new IpcRateLimitStore()) : null,
     metricsText: () => requestClusterMetrics(),
   })
   answerMetricsSnapshots()
