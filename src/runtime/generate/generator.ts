@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { GenerateAppLayoutError } from '../../errors.js'
+import { moduleModelSource, planModuleMigration, writeMigration } from './module-model.js'
 import { parseName, type NameForms } from './names.js'
 import { assertWritable, planTemplate, templatesRoot, varsFor, writePlanned, type PlannedFile } from './render.js'
 
@@ -30,6 +31,10 @@ export interface GenerateResult {
   /** Files written (or, with dryRun, that would be), relative to root. */
   files: Array<{ rel: string; action: 'create' | 'overwrite' | 'update' }>
   dryRun: boolean
+}
+
+function moduleVars(n: NameForms): Record<string, string> {
+  return { ...varsFor('module', n), __moduleModel__: moduleModelSource(n) }
 }
 
 function registryEntry(n: NameForms): { importLine: string; listLine: string } {
@@ -74,13 +79,16 @@ export async function generateModule(rawName: string, opts: GenerateOptions = {}
   }
   const registry = await readFile(registryPath, 'utf8')
   const updated = registerModule(registry, name)
-  const planned = await planTemplate(join(opts.templates ?? templatesRoot(), 'module'), root, varsFor('module', name))
+  const planned = await planTemplate(join(opts.templates ?? templatesRoot(), 'module'), root, moduleVars(name))
   // A module listed in the registry but missing on disk is repaired; one present on disk is a clash.
   assertWritable(planned, opts.force ?? false)
+  const migration = planModuleMigration(root, name)
   const files = summarize(planned)
+  if (migration) files.push({ rel: migration.rel, action: 'create' })
   if (updated !== undefined) files.push({ rel: REGISTRY_FILE, action: 'update' })
   if (!opts.dryRun) {
     await writePlanned(planned)
+    if (migration) writeMigration(root, migration)
     if (updated !== undefined) await writeFile(registryPath, updated)
   }
   return { root, name, files, dryRun: opts.dryRun ?? false }
@@ -94,7 +102,7 @@ export async function generateApp(rawName: string, opts: GenerateOptions & { ver
   const templates = opts.templates ?? templatesRoot()
   const vars = {
     ...varsFor('app', name),
-    ...varsFor('module', mod),
+    ...moduleVars(mod),
     __ecomSpec__: opts.ecomSpec ?? `^${opts.version}`,
     __ecomVersion__: opts.version,
   }
@@ -105,6 +113,12 @@ export async function generateApp(rawName: string, opts: GenerateOptions & { ver
   const registry = planned.find((f) => f.rel === REGISTRY_FILE)
   if (!registry) throw new Error(`the app template has no ${REGISTRY_FILE}`)
   registry.content = registerModule(registry.content, mod) ?? registry.content
-  if (!opts.dryRun) await writePlanned(planned)
-  return { root, name, files: summarize(planned), dryRun: opts.dryRun ?? false }
+  const migration = planModuleMigration(root, mod)
+  const files = summarize(planned)
+  if (migration) files.push({ rel: migration.rel, action: 'create' })
+  if (!opts.dryRun) {
+    await writePlanned(planned)
+    if (migration) writeMigration(root, migration)
+  }
+  return { root, name, files, dryRun: opts.dryRun ?? false }
 }
