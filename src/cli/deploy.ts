@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { GenerateFileExistsError, InvalidOptionError } from '../errors.js'
+import { GenerateFileExistsError, InvalidOptionError, Pm2DeployError } from '../errors.js'
 import { buildEcosystem, renderEcosystem, resolveEcosystemOptions } from '../runtime/deploy/ecosystem.js'
 import { Pm2Driver } from '../runtime/deploy/pm2-driver.js'
 
@@ -125,7 +125,10 @@ export function register(program: Command): void {
         if (o.start) {
           await driver.start(file, o.env)
           const s = await driver.describe(name)
-          process.stdout.write(`started ${name} under PM2 (pid ${s?.pid ?? '?'}, ${s?.status ?? 'unknown'})\n`)
+          if (s?.status !== 'online') {
+            throw new Pm2DeployError(`${name} did not come up under PM2 (status ${s?.status ?? 'missing'}); see its error log in the --log-dir folder`)
+          }
+          process.stdout.write(`started ${name} under PM2 (pid ${s.pid ?? '?'}, ${s.status})\n`)
         } else if (o.reload) {
           const what = await driver.reload(name, file, o.env)
           process.stdout.write(what === 'reloaded' ? `reloading ${name}: ecom replaces its workers one by one\n` : `${name} was not running: started it\n`)

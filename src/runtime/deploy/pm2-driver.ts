@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module'
-import { resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { MissingDependencyError, Pm2DeployError } from '../../errors.js'
 
 // pm2 is an optional peer dependency, loaded only when a PM2 action runs.
@@ -131,10 +134,36 @@ export class Pm2Driver {
     return true
   }
 
-  /** Stop the daemon of this PM2_HOME and every app in it. */
+  /**
+   * Stop every app (each drains) and then the daemon of this PM2_HOME. The daemon is signalled through
+   * its pid file rather than PM2's own killDaemon RPC, whose client can be left reconnecting to the
+   * dead socket and keep the calling process alive.
+   */
   async killDaemon(): Promise<void> {
+    const home = this.pm2Home ? resolve(this.pm2Home) : join(homedir(), '.pm2')
+    const pidFile = join(home, 'pm2.pid')
+    if (!existsSync(pidFile)) return
     await this.connect()
-    await this.#call('killDaemon', (cb) => this.#api.killDaemon(cb))
+    try {
+      await this.#call('delete', (cb) => this.#api.delete('all', cb))
+    } catch {
+      // no apps: nothing to stop
+    }
     await this.disconnect()
+    const pid = Number(readFileSync(pidFile, 'utf8').trim())
+    if (!Number.isInteger(pid) || pid <= 0) return
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    if (!alive()) return
+    process.kill(pid, 'SIGTERM')
+    const deadline = Date.now() + 10_000
+    while (alive() && Date.now() < deadline) await sleep(50)
+    if (alive()) process.kill(pid, 'SIGKILL')
   }
 }
