@@ -62,7 +62,7 @@ export class LineSplitter extends Transform {
     const need = 4 + 2 * buf.length
     if (this.out.length < need) this.out = new Uint32Array(Math.max(need, 2 * this.out.length))
     const out = this.out
-    const text = this.scan(buf, out, this.maxLineLength, this.skipEmpty)
+    const text = this.scan(buf, out, this.maxLineLength, this.skipEmpty, this.parse && this.skipEmpty)
     if (out[2] !== 0) {
       this.carry = undefined
       callback(new LineTooLongError(`a line is longer than maxLineLength (${this.maxLineLength} bytes)`, { details: { maxLineLength: this.maxLineLength } }))
@@ -75,13 +75,41 @@ export class LineSplitter extends Transform {
       callback()
       return
     }
+    if (out[3] === 2) {
+      // The addon joined the chunk's lines into one JSON array: one JSON.parse per chunk.
+      let values: unknown
+      try {
+        values = JSON.parse(text!)
+      } catch {
+        values = undefined // a line is not valid JSON: redo it line by line to report which
+      }
+      if (Array.isArray(values) && values.length === n) {
+        this.records += n
+        this.pushItems(values)
+        callback()
+        return
+      }
+      this.scan(buf, out, this.maxLineLength, this.skipEmpty, false)
+      this.emitItems(this.lines(buf, undefined, n), callback)
+      return
+    }
+    this.emitItems(this.lines(buf, text, n), callback)
+  }
+
+  private lines(buf: Buffer, text: string | undefined, n: number): unknown[] {
+    const out = this.out
     const items: unknown[] = new Array(n)
-    if (text !== undefined) {
+    if (text !== undefined && out[3] === 1) {
       for (let i = 0; i < n; i++) items[i] = text.slice(out[4 + 2 * i], out[5 + 2 * i])
     } else {
       for (let i = 0; i < n; i++) items[i] = buf.toString('utf8', out[4 + 2 * i], out[5 + 2 * i])
     }
-    this.emitItems(items, callback)
+    return items
+  }
+
+  private pushItems(items: unknown[]): void {
+    if (this.batch) this.push(items)
+    else for (const item of items) this.push(item)
   }
 
   override _flush(callback: TransformCallback): void {
@@ -108,8 +136,7 @@ export class LineSplitter extends Transform {
       }
     }
     this.records += items.length
-    if (this.batch) this.push(items)
-    else for (const item of items) this.push(item)
+    this.pushItems(items)
     callback()
   }
 }
