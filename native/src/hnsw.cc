@@ -178,7 +178,8 @@ HnswError Hnsw::UnmarkDeleted(uint32_t label) {
 
 uint32_t Hnsw::Descend(const float* q, uint32_t ep, int from_level, int to_level, bool lock) const {
   float best = Dist(q, VecOf(ep));
-  std::vector<uint32_t> buf(m_ + 1);
+  thread_local std::vector<uint32_t> buf;
+  buf.resize(m_ + 1);
   for (int level = from_level; level >= to_level; level--) {
     bool changed = true;
     while (changed) {
@@ -228,13 +229,21 @@ std::vector<Hnsw::Candidate> Hnsw::SearchLayer(uint32_t ep, const float* q, int 
       const uint32_t* l = Links(c.id, level);
       std::memcpy(buf.data(), l, sizeof(uint32_t) * (l[0] + 1));
     }
+    // Mark first, prefetch every unvisited vector, then compute: the loads overlap instead of queueing.
+    uint32_t fresh = 0;
     for (uint32_t i = 1; i <= buf[0]; i++) {
       uint32_t n = buf[i];
       if (vis.TestAndSet(n)) continue;
+      __builtin_prefetch(VecOf(n));
+      buf[++fresh] = n;
+    }
+    for (uint32_t i = 1; i <= fresh; i++) {
+      uint32_t n = buf[i];
       float d = Dist(q, VecOf(n));
       if (top.size() < ef || d < bound) {
         cand.push_back({d, n});
         std::push_heap(cand.begin(), cand.end(), Near());
+        __builtin_prefetch(Links(n, level));
         top.push_back({d, n});
         std::push_heap(top.begin(), top.end(), Far());
         if (top.size() > ef) {
@@ -345,7 +354,9 @@ void Hnsw::Search(const float* query, size_t k, size_t ef, const std::vector<uin
 
   Visited& vis = t_visited;
   vis.Begin(capacity_);
-  std::vector<Candidate> top, cand;
+  thread_local std::vector<Candidate> top, cand;
+  top.clear();
+  cand.clear();
   float d0 = Dist(q, VecOf(ep));
   float bound = std::numeric_limits<float>::max();
   if (ok(ep)) {
@@ -360,14 +371,24 @@ void Hnsw::Search(const float* query, size_t k, size_t ef, const std::vector<uin
     cand.pop_back();
     if (c.dist > bound && (top.size() >= ef || !filtered)) break;
     const uint32_t* l = Links0(c.id);
-    uint32_t n = l[0];
+    const uint32_t n = l[0];
+    uint32_t fresh_ids[4096];  // M <= 2048 (checked at the JS boundary and on load), so m0_ <= 4096
+    uint32_t fresh = 0;
     for (uint32_t i = 1; i <= n; i++) {
       uint32_t nb = l[i];
       if (vis.TestAndSet(nb)) continue;
+      __builtin_prefetch(VecOf(nb));
+      fresh_ids[fresh++] = nb;
+    }
+    for (uint32_t i = 0; i < fresh; i++) {
+      uint32_t nb = fresh_ids[i];
       float d = Dist(q, VecOf(nb));
       if (top.size() < ef || d < bound) {
         cand.push_back({d, nb});
         std::push_heap(cand.begin(), cand.end(), Near());
+        // Links live apart from vectors: fetch them now, they are read when this candidate is popped.
+        __builtin_prefetch(Links0(nb));
+        __builtin_prefetch(Links0(nb) + 16);
         if (ok(nb)) {
           top.push_back({d, nb});
           std::push_heap(top.begin(), top.end(), Far());
@@ -383,9 +404,9 @@ void Hnsw::Search(const float* query, size_t k, size_t ef, const std::vector<uin
   std::sort(top.begin(), top.end(), [](const Candidate& a, const Candidate& b) {
     return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
   });
-  if (top.size() > k) top.resize(k);
-  out.reserve(top.size());
-  for (const Candidate& c : top) out.emplace_back(c.dist, labels_[c.id]);
+  const size_t take = std::min(top.size(), k);
+  out.reserve(take);
+  for (size_t i = 0; i < take; i++) out.emplace_back(top[i].dist, labels_[top[i].id]);
 }
 
 void Hnsw::SearchExact(const float* query, size_t k, const std::vector<uint8_t>* allowed, std::vector<Hit>& out) const {
@@ -489,7 +510,7 @@ std::unique_ptr<Hnsw> Hnsw::Deserialize(const uint8_t* p, size_t len, HnswError&
            efc = Get<uint32_t>(p + 24), n = Get<uint32_t>(p + 28), entry = Get<uint32_t>(p + 32);
   int32_t max_level = Get<int32_t>(p + 36);
   uint64_t seed = Get<uint64_t>(p + 40);
-  if (space > 2 || dim == 0 || dim > 65536 || m < 2 || m > 4096 || efc == 0) return fail(kCorrupt, "index header is invalid");
+  if (space > 2 || dim == 0 || dim > 65536 || m < 2 || m > 2048 || efc == 0) return fail(kCorrupt, "index header is invalid");
   const uint64_t m0 = 2ull * m;
   uint64_t need = kHeaderSize + 12ull * n + 4ull * n * dim + 4ull * n * (m0 + 1) + 4;
   if (need > len) return fail(kCorrupt, "index file is truncated");

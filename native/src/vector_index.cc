@@ -208,7 +208,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
     Usage(env, info.Length() >= 5, "NativeVectorIndex(dim, space, M, efConstruction, seed)");
     size_t dim = AsCount(env, info[0], "dimensions", 1, 65536);
     size_t space = AsCount(env, info[1], "space", 0, 2);
-    size_t m = AsCount(env, info[2], "M", 2, 4096);
+    size_t m = AsCount(env, info[2], "M", 2, 2048);
     size_t efc = AsCount(env, info[3], "efConstruction", 1, 1u << 20);
     Usage(env, info[4].IsNumber(), "seed must be a number");
     auto seed = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());

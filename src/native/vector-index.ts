@@ -73,7 +73,7 @@ function resolveOptions(o: VectorIndexOptions): ResolvedVectorIndexOptions {
   return {
     dimensions: intIn(o.dimensions, 'options.dimensions', 1, 65536),
     space,
-    M: intIn(o.M ?? vectorIndexDefaults.M, 'options.M', 2, 4096),
+    M: intIn(o.M ?? vectorIndexDefaults.M, 'options.M', 2, 2048),
     efConstruction: intIn(o.efConstruction ?? vectorIndexDefaults.efConstruction, 'options.efConstruction', 1, 1 << 20),
     efSearch: intIn(o.efSearch ?? vectorIndexDefaults.efSearch, 'options.efSearch', 1, 1 << 20),
     seed: intIn(o.seed ?? vectorIndexDefaults.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),

@@ -542,7 +542,7 @@ export class FallbackVectorIndex implements VectorBackend {
     const entry = p.readUInt32LE(32)
     const maxLevel = p.readInt32LE(36)
     const seed = p.readBigUInt64LE(40)
-    if (space > 2 || dim === 0 || dim > 65536 || m < 2 || m > 4096 || efc === 0) corrupt('index header is invalid')
+    if (space > 2 || dim === 0 || dim > 65536 || m < 2 || m > 2048 || efc === 0) corrupt('index header is invalid')
     const m0 = 2 * m
     const need = HEADER + 12 * n + 4 * n * dim + 4 * n * (m0 + 1) + 4
     if (need > len) corrupt('index file is truncated')
