@@ -50,6 +50,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function vi = VectorIndexClass(env);
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(vi)));
   exports.Set("NativeVectorIndex", vi);
+  exports.Set("NativeBm25Scorer", Bm25ScorerClass(env));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
   exports.Set("selectSimd", Napi::Function::New(env, SelectSimd, "selectSimd"));
   exports.Set("distance", Napi::Function::New(env, Distance, "distance"));

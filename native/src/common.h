@@ -21,6 +21,7 @@ inline void Usage(Napi::Env env, bool ok, const std::string& message) {
 }
 
 Napi::Function VectorIndexClass(Napi::Env env);
+Napi::Function Bm25ScorerClass(Napi::Env env);
 void InitStreams(Napi::Env env, Napi::Object exports);
 
 }  // namespace ecom

@@ -5,6 +5,7 @@
 //   idf_f(t) = ln(1 + (N - df_f(t) + 0.5) / (df_f(t) + 0.5)), len_f(d) = distinct tokens of field f,
 //   coord(d) = number of distinct query terms that matched d.
 import { InvalidOptionError } from '../errors.js'
+import { type Backend, type NativeBm25Scorer, resolveBackend } from './loader.js'
 import { tokenize as defaultTokenize } from './tokenizer.js'
 
 export interface KeywordIndexOptions {
@@ -20,6 +21,8 @@ export interface KeywordIndexOptions {
   delta?: number
   /** Text to terms. @default tokenize (case and accent folding) */
   tokenize?: (text: string) => string[]
+  /** Where the scoring loop runs; tokenizing and the index itself are always TypeScript. @default "auto" */
+  backend?: Backend
 }
 
 export interface KeywordDocument {
@@ -65,6 +68,10 @@ export class KeywordIndex {
   private norms: Float64Array[] | undefined
   private acc = new Float64Array(0)
   private bits = new Uint32Array(0)
+  private readonly addon: ReturnType<typeof resolveBackend>
+  private scorer: NativeBm25Scorer | undefined
+  /** 'native' when the scoring loop runs in the addon. */
+  readonly backend: 'native' | 'typescript'
 
   constructor(options: KeywordIndexOptions) {
     if (!options || !Array.isArray(options.fields) || options.fields.length === 0 || !options.fields.every((f) => typeof f === 'string')) {
@@ -78,6 +85,8 @@ export class KeywordIndex {
     this.boosts = this.boostArray(options.boosts, 'options.boosts')
     if (options.tokenize !== undefined && typeof options.tokenize !== 'function') throw new InvalidOptionError('options.tokenize must be a function')
     this.tokenizeFn = options.tokenize ?? defaultTokenize
+    this.addon = resolveBackend(options.backend)
+    this.backend = this.addon ? 'native' : 'typescript'
     this.postings = this.fields.map(() => [])
     this.lengths = this.fields.map(() => [])
     this.totals = this.fields.map(() => 0)
@@ -124,6 +133,7 @@ export class KeywordIndex {
       }
     }
     this.norms = undefined
+    this.scorer = undefined
   }
 
   addAll(docs: Iterable<KeywordDocument>): void {
@@ -148,6 +158,28 @@ export class KeywordIndex {
     return this.norms
   }
 
+  // The postings in CSR form, handed to the addon once after adds.
+  private nativeScorer(norms: Float64Array[]): NativeBm25Scorer {
+    if (this.scorer) return this.scorer
+    const terms = this.termIds.size
+    const offsets: Uint32Array[] = []
+    const data: Uint32Array[] = []
+    for (let f = 0; f < this.fields.length; f++) {
+      const fp = this.postings[f]!
+      const off = new Uint32Array(terms + 1)
+      for (let t = 0; t < terms; t++) off[t + 1] = off[t]! + ((fp[t]?.length ?? 0) >> 1)
+      const flat = new Uint32Array(2 * off[terms]!)
+      for (let t = 0; t < terms; t++) {
+        const list = fp[t]
+        if (list) flat.set(list, 2 * off[t]!)
+      }
+      offsets.push(off)
+      data.push(flat)
+    }
+    this.scorer = new this.addon!.NativeBm25Scorer(this.ids.length, offsets, data, norms)
+    return this.scorer
+  }
+
   search(query: string, options: KeywordSearchOptions = {}): KeywordHit[] {
     if (typeof query !== 'string') throw new InvalidOptionError('query must be a string')
     const k = options.k ?? 10
@@ -155,6 +187,7 @@ export class KeywordIndex {
     const boosts = options.boosts ? this.boostArray(options.boosts, 'options.boosts') : this.boosts
     const norms = this.normsFor()
     const n = this.ids.length
+    if (this.addon) return this.searchNative(query, k, boosts, norms, options.filter)
     const acc = this.acc
     const bits = this.bits
     const touched: number[] = []
@@ -232,5 +265,44 @@ export class KeywordIndex {
     }
     const order = hs.map((_, i) => i).sort((a, b) => hs[b]! - hs[a]! || hd[a]! - hd[b]!)
     return order.map((i) => ({ id: this.ids[hd[i]!]!, score: hs[i]! }))
+  }
+
+  private searchNative(query: string, k: number, boosts: Float64Array, norms: Float64Array[], filter: Iterable<number> | undefined): KeywordHit[] {
+    const scorer = this.nativeScorer(norms)
+    const n = this.ids.length
+    const qt: number[] = []
+    const qf: number[] = []
+    const qw: number[] = []
+    const qb: number[] = []
+    const distinct = new Map<string, number>()
+    for (const term of this.tokenizeFn(query)) {
+      const tid = this.termIds.get(term)
+      if (tid === undefined) continue
+      let bit = distinct.get(term)
+      if (bit === undefined) {
+        bit = distinct.size < 32 ? 1 << distinct.size : 0
+        distinct.set(term, bit)
+      }
+      for (let f = 0; f < this.fields.length; f++) {
+        const boost = boosts[f]!
+        const list = this.postings[f]![tid]
+        if (list === undefined || boost === 0) continue
+        const df = list.length >> 1
+        qt.push(tid)
+        qf.push(f)
+        qw.push(Math.log(1 + (n - df + 0.5) / (df + 0.5)) * boost)
+        qb.push(bit)
+      }
+    }
+    let allowed: Uint8Array | null = null
+    if (filter !== undefined) {
+      allowed = new Uint8Array(n)
+      const wanted = new Set(filter)
+      for (let d = 0; d < n; d++) if (wanted.has(this.ids[d]!)) allowed[d] = 1
+    }
+    const [docs, scores] = scorer.score(Uint32Array.from(qt), Uint32Array.from(qf), Float64Array.from(qw), Uint32Array.from(qb), this.k1 + 1, this.delta, k, allowed)
+    const out: KeywordHit[] = new Array(docs.length)
+    for (let i = 0; i < docs.length; i++) out[i] = { id: this.ids[docs[i]!]!, score: scores[i]! }
+    return out
   }
 }

@@ -44,7 +44,12 @@ export interface VectorBackendClass {
   deserialize(bytes: Uint8Array): VectorBackend
 }
 
+export interface NativeBm25Scorer {
+  score(terms: Uint32Array, fields: Uint32Array, weights: Float64Array, bits: Uint32Array, k1p1: number, delta: number, k: number, allowed: Uint8Array | null): [Uint32Array, Float64Array]
+}
+
 export interface NativeAddon {
+  NativeBm25Scorer: new (docCount: number, offsets: Uint32Array[], data: Uint32Array[], norms: Float64Array[]) => NativeBm25Scorer
   abiVersion: number
   NativeVectorIndex: VectorBackendClass
   cpuInfo(): { simdLevels: string[]; simd: string; crc32cHardware: boolean; threads: number }

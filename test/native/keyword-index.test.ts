@@ -1,9 +1,11 @@
 import MiniSearch from 'minisearch'
 import { describe, expect, it } from 'vitest'
-import { KeywordIndex, VectorIndex, foldText, hybridSearch, tokenize } from '../../src/public/native.js'
+import { KeywordIndex, VectorIndex, foldText, hybridSearch, nativeStatus, tokenize } from '../../src/public/native.js'
 import { InvalidOptionError } from '../../src/errors.js'
 import { QUERIES, type Product, products } from './fixtures/products.js'
 
+const backends = nativeStatus().native ? (['native', 'typescript'] as const) : (['typescript'] as const)
+if (!nativeStatus().native) console.warn(`native BM25 scorer tests skipped: ${nativeStatus().reason}`)
 const FIELDS = ['title', 'brand', 'description', 'tags']
 const BOOST = { title: 3, brand: 2, description: 1, tags: 1.5 }
 
@@ -15,7 +17,7 @@ describe('tokenizer', () => {
   })
 })
 
-describe('KeywordIndex (BM25)', () => {
+describe.each(backends)('KeywordIndex (BM25, %s scoring)', (backend) => {
   const docs = products(5000)
 
   it('returns the same top-10 as MiniSearch for the same k1, b and tokenizer on a fixed corpus', () => {
@@ -31,7 +33,8 @@ describe('KeywordIndex (BM25)', () => {
         searchOptions: { boost: BOOST, bm25: { k: params.k1, b: params.b, d: params.delta } },
       })
       ms.addAll(docs)
-      const ki = new KeywordIndex({ fields: FIELDS, boosts: BOOST, ...params })
+      const ki = new KeywordIndex({ fields: FIELDS, boosts: BOOST, ...params, backend })
+      expect(ki.backend).toBe(backend)
       ki.addAll(docs)
       for (const q of QUERIES) {
         const want = ms.search(q).slice(0, 10)
@@ -43,7 +46,7 @@ describe('KeywordIndex (BM25)', () => {
   })
 
   it('applies per-field boosts, filters, and validates options', () => {
-    const ki = new KeywordIndex({ fields: ['title', 'body'] })
+    const ki = new KeywordIndex({ fields: ['title', 'body'], backend })
     ki.add({ id: 1, title: 'red shoe', body: 'comfortable' })
     ki.add({ id: 2, title: 'comfortable chair', body: 'red fabric' })
     ki.add({ id: 3, title: 'blue lamp', body: 'bright' })
@@ -54,6 +57,23 @@ describe('KeywordIndex (BM25)', () => {
     expect(() => new KeywordIndex({ fields: [] })).toThrow(InvalidOptionError)
     expect(() => new KeywordIndex({ fields: ['a'], boosts: { b: 2 } })).toThrow(/options.boosts.b/)
     expect(() => ki.add({ id: 1, title: 'dup' })).toThrow(InvalidOptionError)
+  })
+})
+
+describe.skipIf(!nativeStatus().native)('KeywordIndex: native and TypeScript scoring agree', () => {
+  it('returns identical hits and scores, also after more documents are added', () => {
+    const docs = products(3000, 5)
+    const a = new KeywordIndex({ fields: FIELDS, boosts: BOOST, backend: 'native' })
+    const b = new KeywordIndex({ fields: FIELDS, boosts: BOOST, backend: 'typescript' })
+    a.addAll(docs.slice(0, 2000))
+    b.addAll(docs.slice(0, 2000))
+    for (const q of QUERIES) expect(a.search(q, { k: 20 }), q).toEqual(b.search(q, { k: 20 }))
+    a.addAll(docs.slice(2000))
+    b.addAll(docs.slice(2000))
+    for (const q of QUERIES) {
+      expect(a.search(q, { k: 20 }), q).toEqual(b.search(q, { k: 20 }))
+      expect(a.search(q, { k: 5, filter: [1, 2, 3, 100, 2500] }), q).toEqual(b.search(q, { k: 5, filter: [1, 2, 3, 100, 2500] }))
+    }
   })
 })
 
