@@ -7,6 +7,7 @@ import type { BenchRow, BenchSuite } from './util.js'
 
 const suites: Array<() => Promise<{ suite: BenchSuite }>> = [
   // area suites are appended here, one line each
+  () => import('./native.js'),
 ]
 
 function fmt(n: number): string {

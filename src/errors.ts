@@ -237,6 +237,47 @@ export class OrmPrismaGenerateError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // native
 
+export class NativeUnavailableError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_UNAVAILABLE'
+  static override readonly defaultMessage = 'the native addon is not available'
+}
+
+export class VectorIndexCorruptError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_INDEX_CORRUPT'
+  static override readonly defaultMessage = 'the vector index file is corrupted'
+}
+
+export class VectorIndexFormatError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_INDEX_FORMAT'
+  static override readonly defaultMessage = 'not an ecom vector index file, or an unsupported format version'
+}
+
+export class VectorIndexBusyError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_INDEX_BUSY'
+  static override readonly defaultMessage = 'the vector index is busy with a batch operation'
+  static override readonly retryable = true
+}
+
+export class DuplicateVectorIdError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_NATIVE_DUPLICATE_ID'
+  static override readonly defaultMessage = 'the id is already in the index'
+}
+
+export class UnknownVectorIdError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_NATIVE_UNKNOWN_ID'
+  static override readonly defaultMessage = 'the id is not in the index'
+}
+
+export class LineTooLongError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_LINE_TOO_LONG'
+  static override readonly defaultMessage = 'a line is longer than maxLineLength'
+}
+
+export class NdjsonParseError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_NDJSON_PARSE'
+  static override readonly defaultMessage = 'a line is not valid JSON'
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // generate, deploy, doctor, scale-out
