@@ -159,6 +159,74 @@ export class RateLimitStoreError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // payments
 
+export class InvalidMoneyError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_INVALID_MONEY'
+  static override readonly defaultMessage = 'invalid money: amount must be a non-negative integer of minor units in a known ISO 4217 currency'
+}
+
+export class RoutingConfigError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_ROUTING_CONFIG'
+  static override readonly defaultMessage = 'invalid payments routing configuration'
+}
+
+export class UnknownProviderError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_UNKNOWN_PROVIDER'
+  static override readonly defaultMessage = 'unknown payment provider'
+}
+
+export class NoEligibleProviderError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_NO_PROVIDER'
+  static override readonly defaultMessage = 'no payment provider is eligible for this payment'
+  static override readonly statusCode = 503
+  static override readonly retryable = true
+}
+
+export class PaymentConflictError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_CONFLICT'
+  static override readonly defaultMessage = 'a payment with this id already exists with a different request'
+  static override readonly statusCode = 409
+  static override readonly retryable = false
+}
+
+export class PaymentNotFoundError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_NOT_FOUND'
+  static override readonly defaultMessage = 'payment not found'
+  static override readonly statusCode = 404
+}
+
+export class IllegalTransitionError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_ILLEGAL_TRANSITION'
+  static override readonly defaultMessage = 'illegal payment state transition'
+  static override readonly statusCode = 409
+  static override readonly retryable = false
+}
+
+export class PaymentOperationError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_OPERATION'
+  static override readonly defaultMessage = 'the provider did not perform the payment operation'
+  static override readonly statusCode = 502
+}
+
+export class WebhookSignatureError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_WEBHOOK_SIGNATURE'
+  static override readonly defaultMessage = 'webhook signature verification failed'
+  static override readonly statusCode = 400
+  static override readonly retryable = false
+}
+
+export class SandboxListenError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_SANDBOX_LISTEN'
+  static override readonly defaultMessage = 'the payments sandbox could not listen on the requested address'
+}
+
+// providers
+
+export class WebhookPayloadError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PAYMENTS_WEBHOOK_PAYLOAD'
+  static override readonly defaultMessage = 'webhook payload is signed but not a notification this adapter understands'
+  static override readonly statusCode = 400
+  static override readonly retryable = false
+}
 
 // ---------------------------------------------------------------------------------------------
 // orm

@@ -18,6 +18,7 @@ async function loadCommands(): Promise<Register[]> {
     import('./status.js'),
     import('./reload.js'),
     import('./stop.js'),
+    import('./payments.js'),
   ])
   return modules.map((m) => m.register)
 }

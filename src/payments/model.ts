@@ -100,6 +100,12 @@ export interface CallContext {
   readonly idempotencyKey: string
   readonly signal?: AbortSignal
   readonly timeoutMs?: number
+  /**
+   * Set when the router re-sends an attempt whose first send was ambiguous, with the same key. Adapters
+   * whose provider has no idempotency key (Braintree) must search for the attempt before sending again.
+   * (Added compatibly by the core: optional, absent on first sends.)
+   */
+  readonly replay?: boolean
 }
 
 export interface ProviderResult {

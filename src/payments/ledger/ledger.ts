@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto'
+import { IllegalTransitionError, PaymentConflictError, PaymentNotFoundError } from '../../errors.js'
+import type { AuthorizeRequest, Operation, ProviderName, ProviderResult } from '../model.js'
+import { assertMove, attemptSources } from './state.js'
+import type { AttemptRow, AttemptState, LedgerStore, PaymentRow, PaymentState } from './types.js'
+
+/** The stable idempotency key of one (payment, attempt, provider): short enough for every provider (Square: 45). */
+export function attemptKey(paymentId: string, seq: number, provider: ProviderName, salt = ''): string {
+  const h = createHash('sha256').update(`${paymentId}\0${provider}\0${salt}`).digest('base64url').slice(0, 30)
+  return `ec_${h}_${seq}`
+}
+
+export function requestHash(req: AuthorizeRequest): string {
+  const tokens = Object.keys(req.method.tokens).sort().map((k) => [k, req.method.tokens[k as ProviderName]])
+  return createHash('sha256').update(JSON.stringify([req.amount.amount, req.amount.currency, req.capture, tokens])).digest('hex')
+}
+
+/**
+ * The payments ledger: a payment row and one row per provider call, each written before the call with
+ * its idempotency key, and a monotonic state machine on top of a `LedgerStore`.
+ */
+export class Ledger {
+  constructor(readonly store: LedgerStore, readonly now: () => number = Date.now) {}
+
+  /**
+   * Record a new payment, or return the existing one when the same id was submitted before with the
+   * same request. The same id with a different request is a `PaymentConflictError`.
+   */
+  async begin(req: AuthorizeRequest): Promise<{ created: boolean; payment: PaymentRow }> {
+    const t = this.now()
+    const row: PaymentRow = {
+      id: req.paymentId,
+      amount: req.amount.amount,
+      currency: req.amount.currency,
+      capture: req.capture,
+      requestHash: requestHash(req),
+      state: 'pending',
+      provider: null,
+      providerReference: null,
+      winningAttempt: null,
+      authorized: 0,
+      captured: 0,
+      refunded: 0,
+      outcome: null,
+      code: null,
+      request: JSON.stringify(req),
+      createdAt: t,
+      updatedAt: t,
+    }
+    if (await this.store.insertPayment(row)) return { created: true, payment: row }
+    const existing = (await this.store.getPayment(req.paymentId))!
+    if (existing.requestHash !== row.requestHash) {
+      throw new PaymentConflictError(`payment ${req.paymentId} already exists with a different amount, currency, capture flag or method`, {
+        details: { paymentId: req.paymentId },
+      })
+    }
+    return { created: false, payment: existing }
+  }
+
+  async get(id: string): Promise<PaymentRow> {
+    const p = await this.store.getPayment(id)
+    if (!p) throw new PaymentNotFoundError(`payment ${id} not found`, { details: { paymentId: id } })
+    return p
+  }
+
+  /** Move a payment; throws `IllegalTransitionError` for a move the state machine forbids or a lost race. */
+  async transition(id: string, to: PaymentState, patch: Partial<PaymentRow> = {}): Promise<PaymentRow> {
+    const cur = await this.get(id)
+    assertMove(id, cur.state, to)
+    const ok = await this.store.updatePayment(id, cur.state, { ...patch, state: to, updatedAt: this.now() })
+    if (!ok) throw new IllegalTransitionError(`payment ${id} changed state concurrently (expected ${cur.state})`, { details: { paymentId: id, from: cur.state, to } })
+    return { ...cur, ...patch, state: to }
+  }
+
+  /** Write an attempt row (state `pending`) before its provider call. */
+  async recordAttempt(
+    paymentId: string,
+    operation: Operation,
+    provider: ProviderName,
+    amount: number | null,
+    fixed?: { seq: number; salt: string }
+  ): Promise<AttemptRow> {
+    const existing = await this.store.attempts(paymentId)
+    // A fixed seq (reconciliation of attempt N) names one call forever: re-running it reuses its key.
+    const again = fixed && existing.find((a) => a.seq === fixed.seq)
+    if (again) return again
+    const seq = fixed?.seq ?? existing.reduce((m, a) => Math.max(m, a.seq < 1000 ? a.seq : 0), 0) + 1
+    const salt = fixed?.salt
+    const t = this.now()
+    const row: AttemptRow = {
+      paymentId,
+      seq,
+      operation,
+      provider,
+      idempotencyKey: attemptKey(paymentId, seq, provider, salt),
+      amount,
+      state: 'pending',
+      outcome: null,
+      code: null,
+      providerReference: null,
+      httpStatus: null,
+      message: null,
+      createdAt: t,
+      updatedAt: t,
+    }
+    await this.store.insertAttempt(row)
+    return row
+  }
+
+  /** Move an attempt to `to` with the provider's answer; false when it had already moved past (a race lost). */
+  async settleAttempt(a: AttemptRow, to: AttemptState, res?: ProviderResult): Promise<boolean> {
+    const patch: Partial<AttemptRow> = { state: to, updatedAt: this.now() }
+    if (res) {
+      patch.outcome = res.outcome
+      patch.code = res.code
+      patch.httpStatus = res.httpStatus ?? null
+      patch.message = res.message?.slice(0, 500) ?? null
+      if (res.providerReference) patch.providerReference = res.providerReference
+    }
+    const ok = await this.store.updateAttempt(a.idempotencyKey, attemptSources(to), patch)
+    if (ok) Object.assign(a, patch)
+    return ok
+  }
+
+  attempts(paymentId: string): Promise<AttemptRow[]> {
+    return this.store.attempts(paymentId)
+  }
+}

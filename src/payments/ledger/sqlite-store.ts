@@ -1,0 +1,123 @@
+import { loadSdk } from '../load-optional.js'
+import type { AttemptRow, AttemptState, LedgerStore, PaymentRow, PaymentState } from './types.js'
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' for a process-local ledger. @default ':memory:' */
+  filename?: string
+  /** Table name prefix, so several ledgers can share one database file. @default 'ecom_' */
+  prefix?: string
+}
+
+const PAYMENT_COLS: Array<[keyof PaymentRow, string]> = [
+  ['id', 'id'], ['amount', 'amount'], ['currency', 'currency'], ['capture', 'capture'], ['requestHash', 'request_hash'],
+  ['state', 'state'], ['provider', 'provider'], ['providerReference', 'provider_reference'], ['winningAttempt', 'winning_attempt'],
+  ['authorized', 'authorized'], ['captured', 'captured'], ['refunded', 'refunded'], ['outcome', 'outcome'], ['code', 'code'],
+  ['request', 'request'], ['createdAt', 'created_at'], ['updatedAt', 'updated_at'],
+]
+const ATTEMPT_COLS: Array<[keyof AttemptRow, string]> = [
+  ['paymentId', 'payment_id'], ['seq', 'seq'], ['operation', 'operation'], ['provider', 'provider'], ['idempotencyKey', 'idempotency_key'],
+  ['amount', 'amount'], ['state', 'state'], ['outcome', 'outcome'], ['code', 'code'], ['providerReference', 'provider_reference'],
+  ['httpStatus', 'http_status'], ['message', 'message'], ['createdAt', 'created_at'], ['updatedAt', 'updated_at'],
+]
+const P_COL = new Map(PAYMENT_COLS)
+const A_COL = new Map(ATTEMPT_COLS)
+
+function toDb(v: unknown): unknown {
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v ?? null
+}
+
+function fromDb<T>(row: Record<string, unknown>, cols: Array<[keyof T, string]>): T {
+  const out: Record<string, unknown> = {}
+  for (const [k, c] of cols) out[k as string] = row[c]
+  return out as T
+}
+
+/**
+ * The embedded ledger on better-sqlite3 (WAL, synchronous statements, so each write is durable and
+ * atomic before the provider is called). Conditional updates (`WHERE state = ?`) keep the state machine
+ * monotonic even when two processes share the file.
+ */
+export async function createSqliteStore(options: SqliteStoreOptions = {}): Promise<LedgerStore> {
+  const mod = await loadSdk('better-sqlite3', () => import('better-sqlite3'))
+  const Database = (mod as { default: new (f: string) => any }).default
+  const db = new Database(options.filename ?? ':memory:')
+  const pre = options.prefix ?? 'ecom_'
+  if (!/^[a-z0-9_]*$/i.test(pre)) throw new Error(`prefix must be [a-z0-9_], got "${pre}"`)
+  const P = `${pre}payments`
+  const A = `${pre}payment_attempts`
+  db.pragma('journal_mode = WAL')
+  db.pragma('busy_timeout = 5000')
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${P} (
+      id TEXT PRIMARY KEY, amount INTEGER NOT NULL, currency TEXT NOT NULL, capture INTEGER NOT NULL,
+      request_hash TEXT NOT NULL, state TEXT NOT NULL, provider TEXT, provider_reference TEXT, winning_attempt INTEGER,
+      authorized INTEGER NOT NULL DEFAULT 0, captured INTEGER NOT NULL DEFAULT 0, refunded INTEGER NOT NULL DEFAULT 0,
+      outcome TEXT, code TEXT, request TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${P}_state ON ${P}(state);
+    CREATE TABLE IF NOT EXISTS ${A} (
+      idempotency_key TEXT PRIMARY KEY, payment_id TEXT NOT NULL, seq INTEGER NOT NULL, operation TEXT NOT NULL,
+      provider TEXT NOT NULL, amount INTEGER, state TEXT NOT NULL, outcome TEXT, code TEXT, provider_reference TEXT,
+      http_status INTEGER, message TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+      UNIQUE (payment_id, seq));
+    CREATE INDEX IF NOT EXISTS ${A}_state ON ${A}(state);
+  `)
+  const insP = db.prepare(`INSERT OR IGNORE INTO ${P} (${PAYMENT_COLS.map((c) => c[1]).join(',')}) VALUES (${PAYMENT_COLS.map(() => '?').join(',')})`)
+  const getP = db.prepare(`SELECT * FROM ${P} WHERE id = ?`)
+  const insA = db.prepare(`INSERT INTO ${A} (${ATTEMPT_COLS.map((c) => c[1]).join(',')}) VALUES (${ATTEMPT_COLS.map(() => '?').join(',')})`)
+  const listA = db.prepare(`SELECT * FROM ${A} WHERE payment_id = ? ORDER BY seq`)
+  const countP = db.prepare(`SELECT state, COUNT(*) AS n FROM ${P} GROUP BY state`)
+  const updCache = new Map<string, any>()
+
+  const prepared = (sql: string) => {
+    let st = updCache.get(sql)
+    if (!st) updCache.set(sql, (st = db.prepare(sql)))
+    return st
+  }
+  const pRow = (r: Record<string, unknown> | undefined) => {
+    if (!r) return undefined
+    const row = fromDb<PaymentRow>(r, PAYMENT_COLS)
+    row.capture = Boolean(row.capture)
+    return row
+  }
+
+  return {
+    async insertPayment(row) {
+      return insP.run(...PAYMENT_COLS.map(([k]) => toDb(row[k]))).changes === 1
+    },
+    async getPayment(id) {
+      return pRow(getP.get(id))
+    },
+    async updatePayment(id, fromState, patch) {
+      const keys = Object.keys(patch) as Array<keyof PaymentRow>
+      const sql = `UPDATE ${P} SET ${keys.map((k) => `${P_COL.get(k)} = ?`).join(', ')} WHERE id = ? AND state = ?`
+      return prepared(sql).run(...keys.map((k) => toDb(patch[k])), id, fromState).changes === 1
+    },
+    async insertAttempt(row) {
+      insA.run(...ATTEMPT_COLS.map(([k]) => toDb(row[k])))
+    },
+    async updateAttempt(key, fromStates, patch) {
+      const keys = Object.keys(patch) as Array<keyof AttemptRow>
+      const sql = `UPDATE ${A} SET ${keys.map((k) => `${A_COL.get(k)} = ?`).join(', ')} WHERE idempotency_key = ? AND state IN (${fromStates.map(() => '?').join(',')})`
+      return prepared(sql).run(...keys.map((k) => toDb(patch[k])), key, ...fromStates).changes === 1
+    },
+    async attempts(paymentId) {
+      return listA.all(paymentId).map((r: Record<string, unknown>) => fromDb<AttemptRow>(r, ATTEMPT_COLS))
+    },
+    async paymentsInState(states: readonly PaymentState[], limit) {
+      const sql = `SELECT * FROM ${P} WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY updated_at LIMIT ?`
+      return prepared(sql).all(...states, limit).map((r: Record<string, unknown>) => pRow(r)!)
+    },
+    async attemptsInState(states: readonly AttemptState[], limit) {
+      const sql = `SELECT * FROM ${A} WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY updated_at LIMIT ?`
+      return prepared(sql).all(...states, limit).map((r: Record<string, unknown>) => fromDb<AttemptRow>(r, ATTEMPT_COLS))
+    },
+    async countByState() {
+      const out: Record<string, number> = {}
+      for (const r of countP.all() as Array<{ state: string; n: number }>) out[r.state] = r.n
+      return out
+    },
+    async close() {
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { IllegalTransitionError, PaymentConflictError } from '../../../src/errors.js'
+import { Ledger, attemptKey } from '../../../src/payments/ledger/ledger.js'
+import { InProcessLock } from '../../../src/payments/ledger/lock.js'
+import { createSqliteStore } from '../../../src/payments/ledger/sqlite-store.js'
+import { testCard } from '../../../src/payments/sandbox/test-cards.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ecom-ledger-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const req = (paymentId: string, amount = 1000) => ({ paymentId, amount: { amount, currency: 'USD' }, method: testCard('visa'), capture: true })
+
+describe('ledger', () => {
+  it('records the payment and each attempt with its key before any call, durably in the SQLite file', async () => {
+    const file = join(dir, 'a.db')
+    const ledger = new Ledger(await createSqliteStore({ filename: file }))
+    const { created } = await ledger.begin(req('p1'))
+    expect(created).toBe(true)
+    const a = await ledger.recordAttempt('p1', 'sale', 'stripe', 1000)
+    expect(a).toMatchObject({ seq: 1, state: 'pending', idempotencyKey: attemptKey('p1', 1, 'stripe') })
+    expect(a.idempotencyKey.length).toBeLessThanOrEqual(45) // Square's limit
+    await ledger.store.close()
+    const reopened = new Ledger(await createSqliteStore({ filename: file }))
+    expect((await reopened.attempts('p1'))[0]).toMatchObject({ state: 'pending', idempotencyKey: a.idempotencyKey })
+    expect((await reopened.get('p1')).state).toBe('pending')
+    await reopened.store.close()
+  })
+
+  it('keys are stable per (payment, attempt, provider) and distinct across them', () => {
+    expect(attemptKey('p', 1, 'stripe')).toBe(attemptKey('p', 1, 'stripe'))
+    expect(new Set([attemptKey('p', 1, 'stripe'), attemptKey('p', 2, 'stripe'), attemptKey('p', 1, 'square'), attemptKey('q', 1, 'stripe')]).size).toBe(4)
+  })
+
+  it('returns the first payment for the same id and rejects a different request', async () => {
+    const ledger = new Ledger(await createSqliteStore())
+    await ledger.begin(req('dup'))
+    expect((await ledger.begin(req('dup'))).created).toBe(false)
+    await expect(ledger.begin(req('dup', 5))).rejects.toBeInstanceOf(PaymentConflictError)
+  })
+
+  it('is monotonic: a final state never moves, nothing goes back', async () => {
+    const ledger = new Ledger(await createSqliteStore())
+    await ledger.begin(req('m'))
+    await ledger.transition('m', 'processing')
+    await ledger.transition('m', 'captured', { captured: 1000 })
+    await expect(ledger.transition('m', 'authorized')).rejects.toBeInstanceOf(IllegalTransitionError)
+    await expect(ledger.transition('m', 'pending')).rejects.toBeInstanceOf(IllegalTransitionError)
+    await ledger.transition('m', 'refunded')
+    for (const to of ['captured', 'partially_refunded', 'voided', 'failed'] as const) {
+      await expect(ledger.transition('m', to)).rejects.toBeInstanceOf(IllegalTransitionError)
+    }
+    await ledger.begin(req('f'))
+    await ledger.transition('f', 'failed')
+    await expect(ledger.transition('f', 'captured')).rejects.toBeInstanceOf(IllegalTransitionError)
+    // attempts too: a succeeded attempt can only be reconciled
+    const a = await ledger.recordAttempt('f', 'sale', 'stripe', 1)
+    expect(await ledger.settleAttempt(a, 'succeeded')).toBe(true)
+    expect(await ledger.settleAttempt(a, 'failed')).toBe(false)
+    expect(await ledger.settleAttempt(a, 'reconciled')).toBe(true)
+  })
+
+  it('the in-process lock serialises work per payment', async () => {
+    const lock = new InProcessLock()
+    const order: string[] = []
+    const slow = (tag: string, ms: number) => lock.withLock('x', async () => {
+      order.push(`${tag}+`)
+      await new Promise((r) => setTimeout(r, ms))
+      order.push(`${tag}-`)
+    })
+    await Promise.all([slow('a', 30), slow('b', 1), lock.withLock('y', async () => order.push('y'))])
+    expect(order).toEqual(['a+', 'y', 'a-', 'b+', 'b-'])
+  })
+})
