@@ -67,6 +67,11 @@ describe('ecom doctor', () => {
     expect(r.stderr).toMatch(/^ecom: 3 required check\(s\) failed: database postgres, redis, payments square \(ECOM_ERR_DOCTOR_FAILED\)\n$/)
   })
 
+  it('says which search implementation is in use and why', async () => {
+    const r = await runCli(['doctor'], { env: { ...clean, ECOM_NO_NATIVE: '1' } })
+    expect(rows(r.stdout).get('native addon')).toEqual({ verdict: 'WARN', detail: 'TypeScript fallback: ECOM_NO_NATIVE=1 forces the TypeScript fallback' })
+  })
+
   it('--require payments fails when no provider is configured; a bad --require is a usage error', async () => {
     const r = await runCli(['doctor', '--require', 'payments'], { env: clean })
     expect(r.code).toBe(1)

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { nativeStatus } from '../../native/loader.js'
 import { redactUrl } from '../redis/client.js'
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
@@ -79,22 +80,15 @@ export function checkNode(version = process.versions.node): CheckResult {
     : { check: 'node', verdict: 'fail', detail: `v${version}; ecom needs >= ${MIN_NODE.join('.')}`, required: true }
 }
 
-interface NativeStatusLike {
-  native: boolean
-  reason: string
-}
-
-export async function checkNative(): Promise<CheckResult> {
-  // The native area's loader; kept behind a dynamic import so doctor still answers when it is absent.
-  const loaderPath = '../../native/loader.js'
+/** Native addon or TypeScript fallback, and why (the native area's own verdict). */
+export function checkNative(): CheckResult {
   try {
-    const { nativeStatus } = (await import(loaderPath)) as { nativeStatus: () => NativeStatusLike }
     const s = nativeStatus()
     return s.native
       ? { check: 'native addon', verdict: 'ok', detail: `native: ${s.reason}`, required: false }
       : { check: 'native addon', verdict: 'warn', detail: `TypeScript fallback: ${s.reason}`, required: false }
   } catch (err) {
-    return { check: 'native addon', verdict: 'warn', detail: `TypeScript fallback: the native loader is not available (${(err as Error).message})`, required: false }
+    return { check: 'native addon', verdict: 'warn', detail: `TypeScript fallback: ${(err as Error).message}`, required: false }
   }
 }
 
@@ -240,14 +234,14 @@ export function checkPm2(required: boolean): CheckResult {
 
 /** Run every check; network checks run side by side. */
 export async function runChecks(o: DoctorOptions): Promise<CheckResult[]> {
-  const [native, redis, ...dbs] = await Promise.all([
-    checkNative(),
+  const native = checkNative()
+  const [redis, ...dbs] = await Promise.all([
     checkRedis(o.redis, o.timeoutMs, o.redis !== undefined),
     ...o.databases.map((d) => checkDatabase(d, o.timeoutMs)),
   ])
   return [
     checkNode(),
-    native!,
+    native,
     ...(dbs.length > 0 ? dbs : [{ check: 'database', verdict: 'skip' as const, detail: 'not configured (pass --db or set DATABASE_URL)', required: false }]),
     ...o.adapters.map(checkAdapter),
     redis!,
