@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander'
 import { resolveStartOptions } from '../runtime/supervisor/options.js'
-import { runStart } from '../runtime/supervisor/run.js'
 
 interface StartFlags {
   workers: string
@@ -88,6 +87,8 @@ export function register(program: Command): void {
         redisFailMode: flags.redisFail,
         redisPrefix: flags.redisPrefix,
       })
+      // Loaded only for this command, so `ecom status` and `--help` stay quick.
+      const { runStart } = await import('../runtime/supervisor/run.js')
       const result = await runStart(options)
       if (result.forced) process.exitCode = 1
     })

@@ -20,3 +20,25 @@ export { parseName } from '../runtime/generate/names.js'
 export type { NameForms } from '../runtime/generate/names.js'
 export { runChecks } from '../runtime/doctor/checks.js'
 export type { CheckResult, DoctorOptions, Verdict } from '../runtime/doctor/checks.js'
+
+// ecom start: the clustered runtime and its hardened HTTP edge
+export { runStart, type RunResult } from '../runtime/supervisor/run.js'
+export {
+  resolveStartOptions,
+  EDGE_DEFAULTS,
+  START_DEFAULTS,
+  type StartInput,
+  type StartOptions,
+  type EdgeOptions,
+} from '../runtime/supervisor/options.js'
+export type { AppStatus, WorkerStatus } from '../runtime/supervisor/status.js'
+export { sendControl, selectApp, listApps, controlDir, type ControlCommand, type RunningApp } from '../runtime/supervisor/control-socket.js'
+export { backoffDelay, BACKOFF_DEFAULTS, type BackoffPolicy } from '../runtime/supervisor/backoff.js'
+export { loadEntry, adaptApp } from '../runtime/worker/load-entry.js'
+export { EcomServer, type ServeOptions } from '../runtime/worker/server.js'
+export { createEdge, type EdgeContext } from '../runtime/edge/edge.js'
+export { EdgeRequest, EdgeResponse } from '../runtime/edge/request.js'
+export { MemoryRateLimitStore, type RateLimitStore, type RateLimitResult } from '../runtime/edge/rate-limit-store.js'
+export { IpcRateLimitStore } from '../runtime/edge/rate-limit-ipc.js'
+export { getRegistry, mergeMetrics, snapshotMetrics, type MetricsSnapshot } from '../runtime/metrics.js'
+export { createLogger, type Logger } from '../runtime/logger.js'

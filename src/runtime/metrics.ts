@@ -1,4 +1,5 @@
 import { AggregatorRegistry, Counter, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
+import { isTagged, type MetricsRequest, type MetricsSnapshotReply, type MetricsSnapshotRequest, type MetricsText } from './supervisor/ipc.js'
 
 // One registry per process: the HTTP edge, the worker pool, the HTTP client, payments and the ORM all
 // record into it, so a worker's /metrics contribution is a single scrape the primary can aggregate.
@@ -44,39 +45,20 @@ export function workerRestartsCounter(): Counter<'reason'> {
 // ---------------------------------------------------------------------------------------------
 // Cluster aggregation over IPC. A worker asked for /metrics sends `metrics-req` to the primary; the
 // primary sends `metrics-snap` to every live worker, merges the answers with its own registry (which
-// holds the restart counter) and replies with the text. Workers that do not answer in time are left
-// out rather than failing the scrape.
-
-interface SnapRequest { ecom: 'metrics-snap'; id: number }
-interface SnapReply { ecom: 'metrics-snap-res'; id: number; metrics: MetricsSnapshot }
-interface TextRequest { ecom: 'metrics-req'; id: number }
-interface TextReply { ecom: 'metrics-text'; id: number; text: string }
-
-function isMsg<T extends { ecom: string }>(msg: unknown, kind: T['ecom']): msg is T {
-  return typeof msg === 'object' && msg !== null && (msg as { ecom?: unknown }).ecom === kind
-}
-
-/** Worker side: answer the primary's snapshot requests. Call once per worker process. */
-export function answerMetricsSnapshots(): void {
-  process.on('message', (msg: unknown) => {
-    if (!isMsg<SnapRequest>(msg, 'metrics-snap')) return
-    snapshotMetrics().then(
-      (metrics) => process.send?.({ ecom: 'metrics-snap-res', id: msg.id, metrics } satisfies SnapReply),
-      () => process.send?.({ ecom: 'metrics-snap-res', id: msg.id, metrics: [] } satisfies SnapReply)
-    )
-  })
-}
+// holds the restart counter) and replies with `metrics-text`. Workers that do not answer in time are
+// left out rather than failing the scrape. The message types live in supervisor/ipc.ts so that both
+// sides can route messages before prom-client is loaded.
 
 let textSeq = 0
 const textWaiters = new Map<number, (text: string) => void>()
 let textListening = false
 
 /** Worker side: the cluster-wide text, merged by the primary. */
-export function requestClusterMetrics(timeoutMs = 2000): Promise<string> {
+export function requestClusterMetrics(timeoutMs = 3000): Promise<string> {
   if (!textListening) {
     textListening = true
     process.on('message', (msg: unknown) => {
-      if (!isMsg<TextReply>(msg, 'metrics-text')) return
+      if (!isTagged<MetricsText>(msg, 'metrics-text')) return
       textWaiters.get(msg.id)?.(msg.text)
       textWaiters.delete(msg.id)
     })
@@ -91,7 +73,7 @@ export function requestClusterMetrics(timeoutMs = 2000): Promise<string> {
       clearTimeout(timer)
       resolve(text)
     })
-    process.send!({ ecom: 'metrics-req', id } satisfies TextRequest)
+    process.send!({ ecom: 'metrics-req', id } satisfies MetricsRequest)
   })
 }
 
@@ -118,12 +100,12 @@ export async function collectClusterMetrics(peers: MetricsPeer[], timeoutMs = 10
             resolve(m)
           }
           const onMessage = (msg: unknown): void => {
-            if (isMsg<SnapReply>(msg, 'metrics-snap-res') && msg.id === id) done(msg.metrics)
+            if (isTagged<MetricsSnapshotReply>(msg, 'metrics-snap-res') && msg.id === id) done(msg.metrics as MetricsSnapshot)
           }
           const timer = setTimeout(() => done([]), timeoutMs)
           peer.on('message', onMessage)
           try {
-            peer.send({ ecom: 'metrics-snap', id } satisfies SnapRequest)
+            peer.send({ ecom: 'metrics-snap', id } satisfies MetricsSnapshotRequest)
           } catch {
             done([])
           }
@@ -131,15 +113,4 @@ export async function collectClusterMetrics(peers: MetricsPeer[], timeoutMs = 10
     )
   )
   return mergeMetrics([...gathered, await snapshotMetrics()])
-}
-
-/** Primary side: answer one worker's request for the merged text. */
-export function serveClusterMetrics(worker: MetricsPeer, peers: () => MetricsPeer[]): void {
-  worker.on('message', (msg: unknown) => {
-    if (!isMsg<TextRequest>(msg, 'metrics-req')) return
-    collectClusterMetrics(peers()).then(
-      (text) => worker.isConnected() && worker.send({ ecom: 'metrics-text', id: msg.id, text } satisfies TextReply),
-      () => worker.isConnected() && worker.send({ ecom: 'metrics-text', id: msg.id, text: '' } satisfies TextReply)
-    )
-  })
 }

@@ -1,15 +1,18 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
-
-interface Tracked {
-  active: number
-  idleSince: number
-  overLimit: boolean
-}
+import type { IncomingMessage } from 'node:http'
+import type { Server as NetServer, Socket } from 'node:net'
+import type { EdgeResponse, Tracked } from './request.js'
 
 const kTracked = Symbol('ecom.connection')
 
 type TrackedSocket = Socket & { [kTracked]?: Tracked }
+
+// Shared by every response: no closure per request on the hot path.
+function onResponseClose(this: EdgeResponse): void {
+  const t = this.conn
+  if (!t) return
+  if (t.res === this) t.res = null
+  if (--t.active === 0) t.idleSince = Date.now()
+}
 
 /**
  * Counts open connections and what each is doing, for three jobs: the per-worker connection limit
@@ -19,7 +22,6 @@ type TrackedSocket = Socket & { [kTracked]?: Tracked }
  */
 export class ConnectionTracker {
   readonly #sockets = new Set<TrackedSocket>()
-  readonly #responses = new Set<ServerResponse>()
   readonly #max: number
   #draining = false
   #onEmpty: Array<() => void> = []
@@ -29,10 +31,9 @@ export class ConnectionTracker {
     this.#max = maxConnections
   }
 
-  attach(server: Server): void {
+  attach(server: NetServer): void {
     server.on('connection', (socket: TrackedSocket) => {
-      const t: Tracked = { active: 0, idleSince: Date.now(), overLimit: this.#sockets.size >= this.#max }
-      socket[kTracked] = t
+      socket[kTracked] = { active: 0, idleSince: Date.now(), overLimit: this.#sockets.size >= this.#max, res: null }
       this.#sockets.add(socket)
       this.onChange?.(this.#sockets.size)
       socket.once('close', () => {
@@ -52,16 +53,15 @@ export class ConnectionTracker {
   }
 
   /** Call at the start of every request; says whether the connection is over the limit. */
-  begin(req: IncomingMessage, res: ServerResponse): boolean {
+  begin(req: IncomingMessage, res: EdgeResponse): boolean {
     const t = (req.socket as TrackedSocket)[kTracked]
-    this.#responses.add(res)
     if (this.#draining) res.setHeader('Connection', 'close')
-    if (t) t.active++
-    res.once('close', () => {
-      this.#responses.delete(res)
-      if (t && --t.active === 0) t.idleSince = Date.now()
-    })
-    return t?.overLimit ?? false
+    if (!t) return false
+    t.active++
+    t.res = res
+    res.conn = t
+    res.on('close', onResponseClose)
+    return t.overLimit
   }
 
   /**
@@ -71,7 +71,10 @@ export class ConnectionTracker {
    */
   drain(idleMs: number): void {
     this.#draining = true
-    for (const res of this.#responses) if (!res.headersSent) res.setHeader('Connection', 'close')
+    for (const s of this.#sockets) {
+      const res = s[kTracked]!.res
+      if (res && !res.headersSent) res.setHeader('Connection', 'close')
+    }
     const sweep = (): void => {
       const now = Date.now()
       for (const s of this.#sockets) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { RequestListener, ServerResponse } from 'node:http'
 import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError, isEcomError } from '../../errors.js'
 import type { Logger } from '../logger.js'
 import type { EdgeOptions } from '../supervisor/options.js'
@@ -9,6 +9,7 @@ import type { ConnectionTracker } from './connections.js'
 import { httpMetrics, routeLabel } from './http-metrics.js'
 import { setRateLimitHeaders } from './rate-limit.js'
 import type { RateLimitStore } from './rate-limit-store.js'
+import type { EdgeRequest, EdgeResponse } from './request.js'
 
 export interface EdgeContext {
   options: EdgeOptions
@@ -24,20 +25,14 @@ export interface EdgeContext {
   onResponse?: () => void
 }
 
-/** What the edge adds to every request it hands to the user's handler. */
-export interface EdgeRequest extends IncomingMessage {
-  id: string
-  log: Logger
-}
-
 const ID_OK = /^[\w.:@-]{1,128}$/
-const idPrefix = `${randomBytes(3).toString('hex')}${process.env.ECOM_WORKER_ID ?? '0'}`
+const idPrefix = `${randomBytes(3).toString('hex')}${process.env.ECOM_WORKER_ID ?? '0'}-`
 let idSeq = 0
 
-function requestId(req: IncomingMessage): string {
+function requestId(req: EdgeRequest): string {
   const given = req.headers['x-request-id']
-  if (typeof given === 'string' && ID_OK.test(given)) return given
-  return `${idPrefix}-${(++idSeq).toString(36)}`
+  if (given !== undefined && typeof given === 'string' && ID_OK.test(given)) return given
+  return idPrefix + (++idSeq).toString(36)
 }
 
 function pathOf(url: string | undefined): string {
@@ -69,93 +64,97 @@ function sendText(res: ServerResponse, status: number, type: string, body: strin
   res.end(body)
 }
 
+const INTERNAL: Refusal = { code: 'ECOM_ERR_INTERNAL', message: 'internal server error', statusCode: 500 }
+
 /**
  * The hardened layer around the user's handler: connection limit, request id, health and metrics
  * endpoints, body limit, cluster-wide rate limit, error isolation (a throwing handler costs its own
- * request a 500, nothing more), metrics and logs.
+ * request a 500, nothing more), metrics and logs. Needs a server created with EdgeRequest/EdgeResponse.
  */
-export function createEdge(ctx: EdgeContext): RequestListener {
-  const { options, handler, logger, connections } = ctx
+export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeResponse) => void {
+  const { options, handler, logger, connections, onResponse } = ctx
+  const { healthPath, readyPath, metricsPath, bodyLimit, accessLog, trustProxy } = options
   const metrics = httpMetrics()
-  connections.onChange = (open) => metrics.connections.set(open)
+  connections.onChange = (open) => (metrics.openConnections = open)
   const rl = options.rateLimit
   const store = rl ? ctx.store : null
+  const tooLarge = `request body larger than ${bodyLimit} bytes`
+
+  // One listener function for every response, so the hot path allocates no closure for it.
+  function onFinish(this: EdgeResponse): void {
+    const req = this.req
+    const seconds = (performance.now() - this.started) / 1000
+    metrics.requests.record(req.method ?? 'GET', routeLabel(req as never), this.statusCode, seconds)
+    onResponse?.()
+    if (accessLog) req.log.info({ method: req.method, url: req.url, status: this.statusCode, ms: Math.round(seconds * 1000) }, 'request')
+  }
+
+  function fail(req: EdgeRequest, res: EdgeResponse, err: unknown): void {
+    req.log.error({ err }, 'handler failed')
+    if (res.headersSent) res.destroy()
+    else refuse(res, INTERNAL, false)
+  }
+
+  function run(req: EdgeRequest, res: EdgeResponse): void {
+    try {
+      const out = handler(req, res) as unknown
+      if (out !== undefined && out !== null && typeof (out as Promise<unknown>).then === 'function') {
+        ;(out as Promise<unknown>).then(undefined, (err: unknown) => fail(req, res, err))
+      }
+    } catch (err) {
+      fail(req, res, err)
+    }
+  }
 
   return (req, res) => {
-    const started = performance.now()
+    res.started = performance.now()
     const overLimit = connections.begin(req, res)
     const id = requestId(req)
-    const ereq = req as EdgeRequest
-    ereq.id = id
-    let log: Logger | undefined
-    Object.defineProperty(ereq, 'log', { configurable: true, get: () => (log ??= logger.child({ reqId: id })) })
+    req.id = id
+    req.baseLogger = logger
     res.setHeader('X-Request-Id', id)
-    res.once('finish', () => {
-      const status = String(res.statusCode)
-      const labels = { method: req.method ?? 'GET', route: routeLabel(req as never), status }
-      const seconds = (performance.now() - started) / 1000
-      metrics.requests.inc(labels)
-      metrics.duration.observe(labels, seconds)
-      ctx.onResponse?.()
-      if (options.accessLog) ereq.log.info({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request')
-    })
+    res.on('finish', onFinish)
 
     if (overLimit) return refuse(res, new ServerBusyError(), true)
 
     const path = pathOf(req.url)
-    if (path === options.healthPath) return sendText(res, 200, 'application/json', '{"status":"ok"}')
-    if (path === options.readyPath) {
+    if (path === healthPath) return sendText(res, 200, 'application/json', '{"status":"ok"}')
+    if (path === readyPath) {
       return connections.draining
         ? sendText(res, 503, 'application/json', '{"ready":false,"reason":"draining"}')
         : sendText(res, 200, 'application/json', '{"ready":true}')
     }
-    if (options.metricsPath !== null && path === options.metricsPath) {
+    if (metricsPath !== null && path === metricsPath) {
       ctx.metricsText().then(
         (text) => sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text),
         (err: unknown) => {
-          ereq.log.error({ err }, 'metrics scrape failed')
+          req.log.error({ err }, 'metrics scrape failed')
           sendText(res, 500, 'text/plain', 'metrics unavailable\n')
         }
       )
       return
     }
 
-    const within = guardBody(req, options.bodyLimit, () => {
-      refuse(res, new PayloadTooLargeError(`request body larger than ${options.bodyLimit} bytes`), true)
+    const within = guardBody(req, bodyLimit, () => {
+      refuse(res, new PayloadTooLargeError(tooLarge), true)
       res.once('finish', () => req.socket.destroy())
     })
-    if (!within) return refuse(res, new PayloadTooLargeError(`request body larger than ${options.bodyLimit} bytes`), true)
+    if (!within) return refuse(res, new PayloadTooLargeError(tooLarge), true)
 
-    const run = (): void => {
-      try {
-        const out = handler(req, res) as unknown
-        if (out !== null && typeof out === 'object' && typeof (out as Promise<unknown>).then === 'function') {
-          ;(out as Promise<unknown>).then(undefined, fail)
-        }
-      } catch (err) {
-        fail(err)
-      }
-    }
-    const fail = (err: unknown): void => {
-      ereq.log.error({ err }, 'handler failed')
-      if (res.headersSent) res.destroy()
-      else refuse(res, { code: 'ECOM_ERR_INTERNAL', message: 'internal server error', statusCode: 500 }, false)
-    }
-
-    if (!store || !rl) return run()
-    store.hit(clientIp(req, options.trustProxy), rl.limit, rl.windowMs).then(
+    if (!store || !rl) return run(req, res)
+    store.hit(clientIp(req, trustProxy), rl.limit, rl.windowMs).then(
       (r) => {
         if (res.writableEnded) return
         setRateLimitHeaders(res, rl.limit, rl.windowMs, r)
-        if (r.allowed) run()
+        if (r.allowed) run(req, res)
         else refuse(res, new RateLimitedError(), false)
       },
       (err: unknown) => {
         // scale-out hook (issue 7): a fail-closed store (Redis `--redis-fail closed`) refuses with its status.
         if (isEcomError(err) && err.statusCode === 503) return refuse(res, err, false)
         // A store that does not answer must not take the app down with it: let the request through.
-        ereq.log.warn({ err }, 'rate-limit store failed; request let through')
-        run()
+        req.log.warn({ err }, 'rate-limit store failed; request let through')
+        run(req, res)
       }
     )
   }

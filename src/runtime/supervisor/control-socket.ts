@@ -2,6 +2,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, unlinkSync } from 'node:f
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
+import * as errors from '../../errors.js'
 import { AppAlreadyRunningError, AppAmbiguousError, AppNotRunningError, ControlError, EcomError } from '../../errors.js'
 
 /**
@@ -189,7 +190,17 @@ export function sendControl(path: string, cmd: ControlCommand, timeoutMs = 120_0
         return reject(new ControlError(`the app closed the control connection without answering "${cmd}"`))
       }
       if (r.ok) resolve(r.data)
-      else reject(new ControlError(r.message, { details: { code: r.code } }))
+      else reject(errorFromReply(r.code, r.message))
     })
   })
+}
+
+/** The primary's error, rebuilt with its own class so the CLI prints the same code the primary raised. */
+function errorFromReply(code: string, message: string): EcomError {
+  for (const value of Object.values(errors)) {
+    if (typeof value === 'function' && value.prototype instanceof EcomError && (value as typeof EcomError).code === code) {
+      return new (value as typeof EcomError)(message)
+    }
+  }
+  return new ControlError(message, { details: { code } })
 }

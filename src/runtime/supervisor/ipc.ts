@@ -1,5 +1,5 @@
-// Messages between the primary and its workers besides rate limiting and metrics (which keep their
-// own message types next to their code). Every message carries an `ecom` tag.
+// Messages between the primary and its workers besides rate limiting (whose batch format lives next to
+// its store). Every message carries an `ecom` tag.
 
 /** Worker -> primary, once a second. */
 export interface WorkerStats {
@@ -26,4 +26,30 @@ export interface DrainCommand {
 
 export function isTagged<T extends { ecom: string }>(msg: unknown, tag: T['ecom']): msg is T {
   return typeof msg === 'object' && msg !== null && (msg as { ecom?: unknown }).ecom === tag
+}
+
+/** Worker -> primary: a client scraped /metrics on this worker; send back the merged text. */
+export interface MetricsRequest {
+  ecom: 'metrics-req'
+  id: number
+}
+
+/** Primary -> worker: the merged cluster-wide text for request `id`. */
+export interface MetricsText {
+  ecom: 'metrics-text'
+  id: number
+  text: string
+}
+
+/** Primary -> worker: send your registry snapshot. */
+export interface MetricsSnapshotRequest {
+  ecom: 'metrics-snap'
+  id: number
+}
+
+/** Worker -> primary: the snapshot (prom-client getMetricsAsJSON form). */
+export interface MetricsSnapshotReply {
+  ecom: 'metrics-snap-res'
+  id: number
+  metrics: unknown[]
 }

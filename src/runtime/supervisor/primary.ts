@@ -13,9 +13,8 @@ import {
 import { serveRateLimit } from '../edge/rate-limit-ipc.js'
 import { MemoryRateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
-import { serveClusterMetrics, workerRestartsCounter } from '../metrics.js'
 import { BACKOFF_DEFAULTS, CrashCounter } from './backoff.js'
-import { isTagged, type DrainCommand, type WorkerFatal, type WorkerStats } from './ipc.js'
+import { isTagged, type DrainCommand, type MetricsRequest, type MetricsText, type WorkerFatal, type WorkerStats } from './ipc.js'
 import type { StartOptions } from './options.js'
 import type { AppStatus, Supervisor, WorkerStatus } from './status.js'
 
@@ -68,12 +67,13 @@ export class ClusterSupervisor implements Supervisor {
   readonly #slots: Slot[] = []
   readonly #procs = new Set<Proc>()
   readonly #store = new MemoryRateLimitStore()
-  readonly #restarts = workerRestartsCounter()
   readonly #startedAt = Date.now()
   #started = false
   #stopping: Promise<void> | undefined
   #reloading: Promise<{ replaced: number }> | undefined
   #memoryTimer: NodeJS.Timeout | undefined
+  // prom-client loads after the workers are forked: it is not needed to start serving.
+  #metrics: Promise<typeof import('../metrics.js')> | undefined
   #resolveDone!: () => void
   #rejectDone!: (err: Error) => void
   readonly done: Promise<void>
@@ -104,8 +104,21 @@ export class ClusterSupervisor implements Supervisor {
     }
   }
 
+  #loadMetrics(): Promise<typeof import('../metrics.js')> {
+    this.#metrics ??= import('../metrics.js').then((m) => {
+      m.workerRestartsCounter()
+      return m
+    })
+    return this.#metrics
+  }
+
+  #countRestart(reason: 'crash' | 'memory' | 'reload'): void {
+    void this.#loadMetrics().then((m) => m.workerRestartsCounter().inc({ reason }))
+  }
+
   async start(): Promise<void> {
     const procs = this.#slots.map((slot) => (slot.current = this.#fork(slot)))
+    void this.#loadMetrics()
     try {
       // Counted up only once listening: start resolves when every worker has its server bound.
       await Promise.all(procs.map((p) => p.listening))
@@ -153,11 +166,11 @@ export class ClusterSupervisor implements Supervisor {
       if (isTagged<WorkerStats>(msg, 'stats')) {
         proc.rss = msg.rss
         proc.requests = msg.requests
-      } else if (isTagged<WorkerFatal>(msg, 'fatal')) proc.fatal = msg
+      } else if (isTagged<MetricsRequest>(msg, 'metrics-req')) this.#answerMetrics(worker, msg.id)
+      else if (isTagged<WorkerFatal>(msg, 'fatal')) proc.fatal = msg
     })
     worker.on('error', () => {}) // IPC to a dying worker; its exit is handled below
     serveRateLimit(worker, this.#store)
-    serveClusterMetrics(worker, () => [...this.#procs].filter((p) => p.state !== 'starting').map((p) => p.worker))
     worker.once('listening', () => {
       proc.state = 'listening'
       proc.listeningAt = Date.now()
@@ -173,13 +186,27 @@ export class ClusterSupervisor implements Supervisor {
     return proc
   }
 
+  /** A worker was scraped: merge every listening worker's snapshot with the primary's own. */
+  #answerMetrics(worker: Worker, id: number): void {
+    const peers = [...this.#procs].filter((p) => p.state !== 'starting').map((p) => p.worker)
+    const reply = (text: string): void => {
+      if (worker.isConnected()) worker.send({ ecom: 'metrics-text', id, text } satisfies MetricsText)
+    }
+    this.#loadMetrics()
+      .then((m) => m.collectClusterMetrics(peers))
+      .then(reply, (err: unknown) => {
+        this.#log.error({ err }, 'metrics aggregation failed')
+        reply('')
+      })
+  }
+
   #onExit(proc: Proc, code: number | null, signal: string | null): void {
     const { slot } = proc
     if (proc.state === 'draining' || this.#stopping || !this.#started) return
     if (slot.current !== proc) return // a replacement that failed to start; its caller reports it
     slot.current = undefined
     slot.restarts++
-    this.#restarts.inc({ reason: 'crash' })
+    this.#countRestart('crash')
     const upMs = proc.listeningAt ? Date.now() - proc.listeningAt : 0
     const delay = slot.crashes.crashed(upMs)
     const how = signal ?? `code ${code}`
@@ -232,7 +259,7 @@ export class ClusterSupervisor implements Supervisor {
         }
         slot.current = next
         slot.state = 'running'
-        this.#restarts.inc({ reason })
+        this.#countRestart(reason)
         if (reason === 'memory') slot.restarts++
         if (old) await this.#retire(old)
       } finally {

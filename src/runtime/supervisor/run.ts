@@ -3,8 +3,6 @@ import { EntryNotFoundError, InvalidOptionError } from '../../errors.js'
 import { createLogger } from '../logger.js'
 import { listenControl } from './control-socket.js'
 import type { StartOptions } from './options.js'
-import { ClusterSupervisor } from './primary.js'
-import { SingleSupervisor } from './single.js'
 import type { Supervisor } from './status.js'
 
 export interface RunResult {
@@ -28,8 +26,12 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
     }
   }
   const logger = createLogger({ base: { pid: process.pid, role: options.workers === 1 ? 'single' : 'primary' } })
+  // Each mode loads only its own modules: the cluster primary never loads the edge or prom-client
+  // before its workers are forked.
   const supervisor: Supervisor =
-    options.workers === 1 ? new SingleSupervisor(options, logger) : new ClusterSupervisor(options, logger)
+    options.workers === 1
+      ? new (await import('./single.js')).SingleSupervisor(options, logger)
+      : new (await import('./primary.js')).ClusterSupervisor(options, logger)
 
   const control = await listenControl(options.name, options.port, async (cmd) => {
     if (cmd === 'status') return supervisor.status()

@@ -2,7 +2,8 @@ import { ReloadError } from '../../errors.js'
 import { MemoryRateLimitStore, type RateLimitStore } from '../edge/rate-limit-store.js'
 import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook (issue 7)
 import type { Logger } from '../logger.js'
-import { mergeMetrics, snapshotMetrics } from '../metrics.js'
+import { httpMetrics } from '../edge/http-metrics.js'
+import { getRegistry, mergeMetrics, snapshotMetrics } from '../metrics.js'
 import { loadEntry } from '../worker/load-entry.js'
 import { EcomServer } from '../worker/server.js'
 import type { StartOptions } from './options.js'
@@ -39,6 +40,7 @@ export class SingleSupervisor implements Supervisor {
       metricsText: async () => mergeMetrics([await snapshotMetrics()]),
     })
     await this.#server.listen()
+    httpMetrics().register(getRegistry())
   }
 
   status(): AppStatus {

@@ -4,9 +4,9 @@ import { isEcomError } from '../../errors.js'
 import { IpcRateLimitStore } from '../edge/rate-limit-ipc.js'
 import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook (issue 7)
 import { createLogger } from '../logger.js'
-import { answerMetricsSnapshots, requestClusterMetrics } from '../metrics.js'
+import { httpMetrics } from '../edge/http-metrics.js'
 import type { StartOptions } from '../supervisor/options.js'
-import type { WorkerFatal, WorkerStats } from '../supervisor/ipc.js'
+import { isTagged, type MetricsSnapshotReply, type MetricsSnapshotRequest, type DrainCommand, type WorkerFatal, type WorkerStats } from '../supervisor/ipc.js'
 import { loadEntry } from './load-entry.js'
 import { EcomServer } from './server.js'
 
@@ -44,16 +44,20 @@ async function run(): Promise<void> {
     host: options.host,
     logger,
     store: options.edge.rateLimit ? selectRateLimitStore(options.redis, logger, () => new IpcRateLimitStore()) : null,
-    metricsText: () => requestClusterMetrics(),
+    metricsText: async () => (await metrics).requestClusterMetrics(),
   })
-  answerMetricsSnapshots()
   try {
     await server.listen()
   } catch (err) {
     return fatal(err)
   }
+  // prom-client is not needed to serve, so it loads once the worker is listening.
+  const metrics = import('../metrics.js').then((m) => {
+    httpMetrics().register(m.getRegistry())
+    return m
+  })
 
-  const stats = setInterval(() => {
+  const report = (): void => {
     const msg: WorkerStats = {
       ecom: 'stats',
       rss: process.memoryUsage.rss(),
@@ -61,8 +65,9 @@ async function run(): Promise<void> {
       connections: server.connections.open,
     }
     if (process.connected) process.send!(msg)
-  }, 1000)
-  stats.unref()
+  }
+  report()
+  setInterval(report, 1000).unref()
 
   const drain = (graceMs: number): void => {
     server.drain(graceMs).then(
@@ -71,8 +76,12 @@ async function run(): Promise<void> {
     )
   }
   process.on('message', (msg: unknown) => {
-    if (typeof msg === 'object' && msg !== null && (msg as { ecom?: string }).ecom === 'drain') {
-      drain((msg as { graceMs: number }).graceMs)
+    if (isTagged<DrainCommand>(msg, 'drain')) drain(msg.graceMs)
+    else if (isTagged<MetricsSnapshotRequest>(msg, 'metrics-snap')) {
+      const reply = (m: unknown[]): void => {
+        if (process.connected) process.send!({ ecom: 'metrics-snap-res', id: msg.id, metrics: m } satisfies MetricsSnapshotReply)
+      }
+      metrics.then((m) => m.snapshotMetrics()).then(reply, () => reply([]))
     }
   })
   process.on('SIGTERM', () => drain(options.graceMs))

@@ -3,6 +3,7 @@ import { Server as NetServer } from 'node:net'
 import { ListenError, PortInUseError } from '../../errors.js'
 import { ConnectionTracker } from '../edge/connections.js'
 import { createEdge } from '../edge/edge.js'
+import { EdgeRequest, EdgeResponse } from '../edge/request.js'
 import type { RateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
 import type { EdgeOptions } from '../supervisor/options.js'
@@ -21,7 +22,7 @@ export interface ServeOptions {
  * rotation without failing a request.
  */
 export class EcomServer {
-  readonly server: Server
+  readonly server: Server<typeof EdgeRequest, typeof EdgeResponse>
   readonly connections: ConnectionTracker
   requests = 0
   readonly #options: ServeOptions
@@ -41,8 +42,10 @@ export class EcomServer {
       onResponse: () => this.requests++,
     })
     const timeouts = [edge.headersTimeoutMs, edge.requestTimeoutMs].filter((t) => t > 0)
-    this.server = createServer(
+    this.server = createServer<typeof EdgeRequest, typeof EdgeResponse>(
       {
+        IncomingMessage: EdgeRequest,
+        ServerResponse: EdgeResponse,
         headersTimeout: edge.headersTimeoutMs,
         requestTimeout: edge.requestTimeoutMs,
         maxHeaderSize: edge.maxHeaderSize,

@@ -1,0 +1,245 @@
+// `npm run bench start`: ecom start against pm2, raw node:cluster, one node process, bare node:http and
+// fastify + @fastify/rate-limit, all serving the same hello world, driven by autocannon on 127.0.0.1.
+// Each measurement is a few seconds; every process started here is stopped here (pm2 runs with its own
+// temporary PM2_HOME and its daemon is killed at the end).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BenchRow, BenchSuite } from './util.js'
+
+interface AutocannonResult {
+  requests: { average: number; total: number }
+  errors: number
+  timeouts: number
+  non2xx: number
+}
+type Autocannon = (opts: { url: string; connections: number; duration: number }, cb: (err: Error | null, r: AutocannonResult) => void) => unknown
+// autocannon ships no types; this is the slice used here.
+const autocannon = ((await import('autocannon' as string)) as { default: Autocannon }).default
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const apps = join(root, 'test/fixtures/apps')
+const ECOM = join(root, 'bin/ecom.js')
+const PM2 = join(root, 'node_modules/pm2/bin/pm2')
+const SECONDS = Number(process.env.ECOM_BENCH_SECONDS ?? 3)
+const CONNECTIONS = 50
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function status(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { agent: false }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('error', () => resolve(0))
+    req.setTimeout(1000, () => req.destroy())
+    req.end()
+  })
+}
+
+/** Poll until the first 200; returns the milliseconds since `since`. */
+async function firstOk(url: string, since: number, timeoutMs = 30_000): Promise<number> {
+  while (performance.now() - since < timeoutMs) {
+    if ((await status(url)) === 200) return performance.now() - since
+    await sleep(5)
+  }
+  throw new Error(`no 200 from ${url} within ${timeoutMs}ms`)
+}
+
+interface Cannon {
+  rps: number
+  failed: number
+  total: number
+}
+
+function cannon(url: string, seconds = SECONDS): Promise<Cannon> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds }, (err, r) => {
+      if (err) return reject(err)
+      resolve({ rps: r.requests.average, failed: r.errors + r.timeouts + r.non2xx, total: r.requests.total })
+    })
+  })
+}
+
+function node(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'ignore' })
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((r) => child.once('exit', r))
+  child.kill('SIGTERM')
+  const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(t)
+}
+
+/** Run a server process (`{port}` in its arguments is filled in), wait for it, measure, stop it. */
+async function run(template: string[], env: NodeJS.ProcessEnv = {}): Promise<Cannon> {
+  const port = await freePort()
+  const child = node(template.map((a) => a.replaceAll('{port}', String(port))), { ...env, PORT: String(port) })
+  try {
+    await firstOk(`http://127.0.0.1:${port}/`, performance.now())
+    await cannon(`http://127.0.0.1:${port}/`, 1) // warm-up
+    return await cannon(`http://127.0.0.1:${port}/`)
+  } finally {
+    await stop(child)
+  }
+}
+
+const ecomArgs = (app: string, ...extra: string[]): string[] =>
+  [ECOM, 'start', join(apps, app), '--port', '{port}', '--host', '127.0.0.1', '--name', `bench-{port}`, ...extra]
+
+class Pm2 {
+  readonly home = mkdtempSync(join(tmpdir(), 'ecom-bench-pm2-'))
+  readonly env = { ...process.env, PM2_HOME: this.home }
+
+  cmd(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    return spawn(process.execPath, [PM2, ...args], { env: { ...this.env, ...env }, stdio: 'ignore' })
+  }
+
+  async exec(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+    const child = this.cmd(args, env)
+    const code = await new Promise((r) => child.once('exit', r))
+    if (code !== 0) throw new Error(`pm2 ${args.join(' ')} exited ${String(code)}`)
+  }
+
+  kill(): void {
+    spawnSync(process.execPath, [PM2, 'kill'], { env: this.env, stdio: 'ignore', timeout: 20_000 })
+    rmSync(this.home, { recursive: true, force: true })
+  }
+}
+
+async function pm2Throughput(): Promise<Cannon> {
+  const pm2 = new Pm2()
+  try {
+    const port = await freePort()
+    await pm2.exec(['start', join(apps, 'hello-server.cjs'), '-i', '2', '--name', 'hello'], { PORT: String(port) })
+    await firstOk(`http://127.0.0.1:${port}/`, performance.now())
+    await cannon(`http://127.0.0.1:${port}/`, 1)
+    return await cannon(`http://127.0.0.1:${port}/`)
+  } finally {
+    pm2.kill()
+  }
+}
+
+/** Milliseconds from launching the start command to the first 200, median of `runs`. */
+async function timeToFirst200(launch: (port: number) => { child: ChildProcess; cleanup: () => Promise<void> | void }, runs = 3): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const port = await freePort()
+    const t0 = performance.now()
+    const { child, cleanup } = launch(port)
+    try {
+      times.push(await firstOk(`http://127.0.0.1:${port}/`, t0))
+    } finally {
+      await stop(child)
+      await cleanup()
+    }
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!
+}
+
+/** Failed requests (errors, timeouts, non-2xx) while a reload runs in the middle of a 4 s load. */
+async function failedDuringReload(startUp: (port: number) => Promise<{ reload: () => Promise<void>; cleanup: () => Promise<void> | void }>): Promise<Cannon> {
+  const port = await freePort()
+  const { reload, cleanup } = await startUp(port)
+  try {
+    await firstOk(`http://127.0.0.1:${port}/`, performance.now())
+    const load = cannon(`http://127.0.0.1:${port}/`, 4)
+    await sleep(1000)
+    await reload()
+    return await load
+  } finally {
+    await cleanup()
+  }
+}
+
+export const suite: BenchSuite = {
+  area: 'start',
+  async run(): Promise<BenchRow[]> {
+    const rows: BenchRow[] = []
+    const note = `autocannon ${CONNECTIONS} connections, ${SECONDS}s`
+
+    // 1. Throughput with 2 workers.
+    const g1 = 'hello world, 2 workers: requests/s'
+    const ecom2 = await run(ecomArgs('hello-handler.mjs', '--workers', '2'))
+    rows.push({ group: g1, name: 'ecom start --workers 2', value: ecom2.rps, unit: 'req/s', higherIsBetter: true, ours: true, target: '>= 1.0x pm2, >= 0.95x raw node:cluster', note: `${note}; metrics on` })
+    const pm2 = await pm2Throughput()
+    rows.push({ group: g1, name: 'pm2 start -i 2', value: pm2.rps, unit: 'req/s', higherIsBetter: true, note })
+    const raw = await run([join(apps, 'hello-cluster.cjs')], { WORKERS: '2' })
+    rows.push({ group: g1, name: 'raw node:cluster (2 workers)', value: raw.rps, unit: 'req/s', higherIsBetter: true, note })
+    const one = await run([join(apps, 'hello-server.cjs')])
+    rows.push({ group: g1, name: 'one node process', value: one.rps, unit: 'req/s', higherIsBetter: true, note })
+
+    // 2. The hardened edge, one process each.
+    const g2 = 'hardened edge, one process: requests/s'
+    const edge = await run(ecomArgs('hello-handler.mjs', '--workers', '1', '--rate-limit', '1000000000/1m'))
+    rows.push({ group: g2, name: 'ecom edge (rate limit + metrics)', value: edge.rps, unit: 'req/s', higherIsBetter: true, ours: true, target: '>= 0.9x bare node:http', note })
+    const bare = await run([join(apps, 'hello-server.cjs')])
+    rows.push({ group: g2, name: 'bare node:http', value: bare.rps, unit: 'req/s', higherIsBetter: true, note })
+    const fastify = await run([join(apps, 'fastify-rate-limit.cjs')])
+    rows.push({ group: g2, name: 'fastify + @fastify/rate-limit', value: fastify.rps, unit: 'req/s', higherIsBetter: true, note })
+
+    // 3. Start to first 200 (2 workers).
+    const g3 = 'start to first 200, 2 workers (median of 3)'
+    const ecomReady = await timeToFirst200((port) => ({
+      child: node([ECOM, 'start', join(apps, 'hello-handler.mjs'), '--workers', '2', '--port', String(port), '--host', '127.0.0.1', '--name', `ready-${port}`]),
+      cleanup: () => {},
+    }))
+    rows.push({ group: g3, name: 'ecom start --workers 2', value: ecomReady, unit: 'ms', higherIsBetter: false, ours: true, target: '<= 0.5x pm2' })
+    const pm2Ready = await timeToFirst200((port) => {
+      const p = new Pm2()
+      return { child: p.cmd(['start', join(apps, 'hello-server.cjs'), '-i', '2', '--name', 'hello'], { PORT: String(port) }), cleanup: () => p.kill() }
+    })
+    rows.push({ group: g3, name: 'pm2 start -i 2', value: pm2Ready, unit: 'ms', higherIsBetter: false, note: 'fresh PM2_HOME: includes starting the pm2 daemon' })
+    const warm = new Pm2()
+    try {
+      await warm.exec(['ping'])
+      const pm2Warm = await timeToFirst200((port) => {
+        const name = `hello-${port}`
+        return { child: warm.cmd(['start', join(apps, 'hello-server.cjs'), '-i', '2', '--name', name], { PORT: String(port) }), cleanup: () => warm.exec(['delete', name]) }
+      })
+      rows.push({ group: g3, name: 'pm2 start -i 2 (daemon already up)', value: pm2Warm, unit: 'ms', higherIsBetter: false })
+    } finally {
+      warm.kill()
+    }
+
+    // 4. Failed requests during a reload under load.
+    const g4 = 'failed requests during a reload under load (4 s load, reload at 1 s)'
+    const ecomReload = await failedDuringReload(async (port) => {
+      const child = node([ECOM, 'start', join(apps, 'hello-handler.mjs'), '--workers', '2', '--port', String(port), '--host', '127.0.0.1', '--name', `reload-${port}`])
+      return {
+        reload: async () => {
+          const r = spawn(process.execPath, [ECOM, 'reload', '--port', String(port)], { stdio: 'ignore' })
+          await new Promise((res) => r.once('exit', res))
+        },
+        cleanup: () => stop(child),
+      }
+    })
+    rows.push({ group: g4, name: 'ecom reload', value: ecomReload.failed, unit: 'failed', higherIsBetter: false, ours: true, target: '0', note: `of ${ecomReload.total} requests` })
+    const pm2Reload = await failedDuringReload(async (port) => {
+      const p = new Pm2()
+      await p.exec(['start', join(apps, 'hello-server.cjs'), '-i', '2', '--name', 'hello'], { PORT: String(port) })
+      return { reload: () => p.exec(['reload', 'hello'], { PORT: String(port) }), cleanup: () => p.kill() }
+    })
+    rows.push({ group: g4, name: 'pm2 reload', value: pm2Reload.failed, unit: 'failed', higherIsBetter: false, note: `of ${pm2Reload.total} requests` })
+    return rows
+  },
+}

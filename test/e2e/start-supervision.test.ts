@@ -1,0 +1,119 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { Agent } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { freePort, runCli } from '../helpers/cli.js'
+import { app, get, isolatedEnv, sleep, startApp, status, waitFor } from './start-harness.js'
+
+const env = isolatedEnv()
+
+describe('ecom start: supervision', () => {
+  it('gives up a crash-looping slot, says so, and exits 1 when every slot gave up', async () => {
+    const port = await freePort()
+    const r = await runCli(
+      ['start', app('crash-after-listen.mjs'), '--workers', '2', '--crash-limit', '3', '--port', String(port), '--host', '127.0.0.1'],
+      { env, timeoutMs: 30_000 }
+    )
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toContain('ECOM_ERR_CRASH_LOOP')
+    expect(r.stdout).toMatch(/worker slot 0 crashed 3 times in a row .*not respawning it/)
+    expect(r.stdout).toMatch(/respawning in 100ms/)
+    expect(r.stdout).toMatch(/respawning in 150ms/)
+  })
+
+  it('replaces a worker over --max-memory gracefully', async () => {
+    const r = await startApp([app('plain.mjs'), '--workers', '2', '--max-memory', '200mb', '--name', 'mem'], env, { workers: 2 })
+    try {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+      const first = JSON.parse((await get(`${r.url}/grow`, { agent })).body) as { pid: number }
+      await get(`${r.url}/grow`, { agent })
+      await get(`${r.url}/grow`, { agent })
+      agent.destroy()
+      const st = await waitFor(async () => {
+        const s = await status(r)
+        return s.workers.every((w) => w.pid !== first.pid && w.state === 'listening') ? s : undefined
+      })
+      expect(st.workers).toHaveLength(2)
+      expect(st.workers.reduce((n, w) => n + w.restarts, 0)).toBe(1)
+      expect((await get(`${r.url}/metrics`)).body).toMatch(/ecom_worker_restarts_total\{reason="memory"\} 1/)
+    } finally {
+      await r.stop()
+    }
+  })
+
+  it('rolls the workers on SIGHUP', async () => {
+    const r = await startApp([app('plain.mjs'), '--workers', '2', '--name', 'hup'], env, { workers: 2 })
+    try {
+      const before = (await status(r)).workers.map((w) => w.pid)
+      r.child.kill('SIGHUP')
+      await waitFor(async () => {
+        const s = await status(r)
+        return s.workers.length === 2 && s.workers.every((w) => !before.includes(w.pid) && w.state === 'listening')
+      })
+    } finally {
+      await r.stop()
+    }
+  })
+
+  it('keeps the old workers when a reload fails to start the new code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecom-reload-fail-'))
+    const entry = join(dir, 'app.mjs')
+    copyFileSync(app('plain.mjs'), entry)
+    const r = await startApp([entry, '--workers', '2', '--name', 'badreload'], env, { workers: 2 })
+    try {
+      const before = (await status(r)).workers.map((w) => w.pid).sort()
+      // ESM caches by URL, so a fresh worker process is what picks the new code up.
+      writeFileSync(entry, "throw new Error('broken deploy')\n")
+      const res = await r.cli(['reload', '--name', 'badreload'])
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain('ECOM_ERR_RELOAD')
+      expect(res.stderr).toContain('broken deploy')
+      expect((await get(`${r.url}/`)).status).toBe(200)
+      expect((await status(r)).workers.map((w) => w.pid).sort()).toEqual(before)
+    } finally {
+      await r.stop()
+    }
+  })
+
+  it('forces the exit on a second signal instead of waiting for the grace period', async () => {
+    const r = await startApp([app('plain.mjs'), '--workers', '2', '--grace', '30s', '--name', 'force'], env, { workers: 2 })
+    const slow = get(`${r.url}/slow?ms=20000`).catch((e: Error) => e)
+    await sleep(200)
+    const t0 = Date.now()
+    r.child.kill('SIGINT')
+    await sleep(300)
+    expect(r.child.exitCode).toBe(null) // still draining the slow request
+    r.child.kill('SIGINT')
+    const { code } = await r.exited
+    expect(code).toBe(1)
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(await slow).toBeInstanceOf(Error)
+  })
+
+  it('runs several apps side by side, selected by name or port', async () => {
+    const a = await startApp([app('plain.mjs'), '--workers', '1', '--name', 'side-a'], env)
+    const b = await startApp([app('plain.mjs'), '--workers', '1', '--name', 'side-b'], env)
+    try {
+      const ambiguous = await runCli(['status'], { env })
+      expect(ambiguous.code).toBe(2)
+      expect(ambiguous.stderr).toContain('ECOM_ERR_APP_AMBIGUOUS')
+      const byName = JSON.parse((await runCli(['status', '--json', '--name', 'side-a'], { env })).stdout) as { name: string; mode: string }
+      expect(byName).toMatchObject({ name: 'side-a', mode: 'single' })
+      const reload = await runCli(['reload', '--name', 'side-a'], { env })
+      expect(reload.code).toBe(1)
+      expect(reload.stderr).toContain('ECOM_ERR_RELOAD')
+      const stop = await runCli(['stop', '--port', String(b.port)], { env })
+      expect(stop.code).toBe(0)
+      expect(stop.stdout).toContain('side-b: stopped')
+      expect((await b.exited).code).toBe(0)
+      expect((await get(`${a.url}/`)).status).toBe(200)
+      const again = await runCli(['start', app('plain.mjs'), '--workers', '1', '--name', 'side-a', '--port', String(a.port)], { env })
+      expect(again.code).toBe(1)
+      expect(again.stderr).toContain('ECOM_ERR_APP_RUNNING')
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  })
+})
