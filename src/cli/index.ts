@@ -19,6 +19,7 @@ async function loadCommands(): Promise<Register[]> {
     import('./reload.js'),
     import('./stop.js'),
     import('./payments.js'),
+    import('./orm.js'),
   ])
   return modules.map((m) => m.register)
 }

@@ -25,6 +25,8 @@ export interface AdapterSession {
   find(model: Model, q: FindQuery): Promise<Array<Record<string, unknown>>>
   count(model: Model, where: Cond): Promise<number>
   update(model: Model, where: Cond, data: Row): Promise<number>
+  /** Update one row by primary key and return it as stored (undefined when missing), in one round trip where the ORM can. */
+  updateById(model: Model, id: unknown, data: Row): Promise<Record<string, unknown> | undefined>
   /** `SET col = col + by` in one statement. */
   increment(model: Model, where: Cond, by: Record<string, number | bigint>): Promise<number>
   delete(model: Model, where: Cond): Promise<number>
@@ -48,18 +50,49 @@ export interface OrmAdapter extends AdapterSession {
   readonly driver: unknown
 }
 
-/** A SQLite connection is one handle: queries outside a transaction must wait for it to finish. */
+/** updateById for ORMs without UPDATE ... RETURNING: update, then read the row back by its (new) key. */
+export async function updateThenFind(s: AdapterSession, m: Model, id: unknown, data: Row): Promise<Record<string, unknown> | undefined> {
+  const pk = m.primaryKey
+  const n = await s.update(m, { kind: 'cmp', field: pk, op: 'eq', value: id }, data)
+  if (n === 0) return undefined
+  const rows = await s.find(m, { where: { kind: 'cmp', field: pk, op: 'eq', value: data[pk.name] ?? id }, orderBy: [], limit: 1 })
+  return rows[0]
+}
+
+/**
+ * A SQLite connection is one handle: a transaction must not interleave with other calls. Ordinary calls
+ * share the handle freely (no promise on the fast path); a transaction waits for them to drain and runs
+ * alone, and calls arriving meanwhile wait for it.
+ */
 export class Lock {
-  #tail: Promise<void> = Promise.resolve()
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tail
-    let release!: () => void
-    this.#tail = new Promise<void>((r) => (release = r))
-    await prev
+  #shared = 0
+  #exclusive = false
+  #waiters: Array<() => void> = []
+
+  #wake(): void {
+    const w = this.#waiters
+    this.#waiters = []
+    for (const f of w) f()
+  }
+
+  async shared<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#exclusive) await new Promise<void>((r) => this.#waiters.push(r))
+    this.#shared++
     try {
       return await fn()
     } finally {
-      release()
+      if (--this.#shared === 0) this.#wake()
+    }
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#exclusive || this.#shared > 0) await new Promise<void>((r) => this.#waiters.push(r))
+    this.#exclusive = true
+    try {
+      return await fn()
+    } finally {
+      this.#exclusive = false
+      this.#wake()
     }
   }
 }

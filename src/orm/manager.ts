@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { channel } from 'node:diagnostics_channel'
 import { debuglog } from 'node:util'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
@@ -11,6 +12,7 @@ import {
 } from '../errors.js'
 import { getRegistry } from '../runtime/metrics.js'
 import { Lock, type AdapterSession, type OrmAdapter } from './adapter.js'
+import { normalizeError } from './driver-errors.js'
 import { Repository, type Executor } from './repository.js'
 import type { Model, Schema } from './schema.js'
 
@@ -71,6 +73,9 @@ function metrics(registry: Registry) {
   }
 }
 
+/** Which SQLite lock the current async context holds exclusively (inside a transaction). */
+const inSqliteTransaction = new AsyncLocalStorage<Lock>()
+
 function failsOver(err: unknown): boolean {
   return err instanceof OrmConnectionError || err instanceof OrmDriverError
 }
@@ -89,6 +94,8 @@ export class OrmManager {
   #locks = new Map<string, Lock>()
   #timer: NodeJS.Timeout | undefined
   #repos = new Map<string, Repository>()
+  #activeSlot: Slot
+  #children = new Map<string, { ok: { inc(): void }; err: { inc(): void }; duration: { observe(v: number): void } }>()
 
   constructor(options: OrmManagerOptions) {
     if (!options || typeof options !== 'object') throw new InvalidOptionError('options must be an object')
@@ -115,6 +122,7 @@ export class OrmManager {
     }
     this.#active = options.active ?? this.#slots[0]!.name
     if (!names.has(this.#active)) throw new InvalidOptionError(`options.active must name an adapter (${[...names].join(', ')}), got "${this.#active}"`)
+    this.#activeSlot = this.#slot(this.#active)
     this.#m = metrics(options.registry ?? getRegistry())
   }
 
@@ -150,7 +158,7 @@ export class OrmManager {
 
   /** Send new calls to another adapter. Transactions in flight stay on the adapter they began on. */
   use(name: string): void {
-    this.#slot(name)
+    this.#activeSlot = this.#slot(name)
     this.#active = name
     debug('orm: active adapter is now %s', name)
   }
@@ -177,10 +185,18 @@ export class OrmManager {
     return m
   }
 
+  /**
+   * Adapters to try, best first: the active one, then the others in their declared order, skipping
+   * benched ones. When every adapter is benched the active one is still tried rather than failing blind.
+   */
   #order(exclude?: Slot): Slot[] {
     const now = Date.now()
-    const active = this.#slot(this.#active)
-    return [active, ...this.#slots.filter((s) => s !== active)].filter((s) => s !== exclude && !s.closed && s.benchedUntil <= now)
+    const active = this.#activeSlot
+    if (!exclude && !active.closed && active.benchedUntil <= now) return [active]
+    const open = [active, ...this.#slots.filter((s) => s !== active)].filter((s) => s !== exclude && !s.closed)
+    const healthy = open.filter((s) => s.benchedUntil <= now)
+    if (healthy.length > 0 || exclude) return healthy
+    return open.slice(0, 1)
   }
 
   #bench(slot: Slot, err: EcomError): void {
@@ -202,30 +218,50 @@ export class OrmManager {
     return l
   }
 
+  /** prom-client children per (adapter, operation), so a call does not hash its label set each time. */
+  #metricsFor(adapter: string, op: string) {
+    const key = `${adapter}\u0000${op}`
+    let c = this.#children.get(key)
+    if (!c) {
+      c = {
+        ok: this.#m.queries.labels(adapter, op, 'ok'),
+        err: this.#m.queries.labels(adapter, op, 'error'),
+        duration: this.#m.duration.labels(adapter, op),
+      }
+      this.#children.set(key, c)
+    }
+    return c
+  }
+
   async #timed<T>(slot: Slot, op: string, model: Model, fn: () => Promise<T>, fallbackFrom?: string): Promise<T> {
-    const start = process.hrtime.bigint()
-    const labels = { adapter: slot.name, operation: op }
+    const start = performance.now()
+    const m = this.#metricsFor(slot.name, op)
     let error: EcomError | undefined
     try {
       return await fn()
     } catch (err) {
       error = err instanceof EcomError ? err : new OrmDriverError(String((err as Error)?.message ?? err), { cause: err })
-      this.#m.errors.inc({ ...labels, code: error.code })
+      this.#m.errors.inc({ adapter: slot.name, operation: op, code: error.code })
       throw err
     } finally {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9
-      this.#m.queries.inc({ ...labels, outcome: error ? 'error' : 'ok' })
-      this.#m.duration.observe(labels, seconds)
+      const ms = performance.now() - start
+      const seconds = ms / 1000
+      ;(error ? m.err : m.ok).inc()
+      m.duration.observe(seconds)
       if (queryChannel.hasSubscribers) {
-        queryChannel.publish({ adapter: slot.name, orm: slot.adapter.orm, dialect: slot.adapter.dialect, model: model.name, operation: op, durationMs: seconds * 1000, error, fallbackFrom })
+        queryChannel.publish({ adapter: slot.name, orm: slot.adapter.orm, dialect: slot.adapter.dialect, model: model.name, operation: op, durationMs: ms, error, fallbackFrom })
       }
     }
   }
 
   async #runOn<T>(slot: Slot, op: string, model: Model, fn: (s: AdapterSession) => Promise<T>, fallbackFrom?: string): Promise<T> {
     const lock = this.#lock(slot.adapter)
+    if (lock && inSqliteTransaction.getStore() === lock) {
+      // Waiting for our own transaction to end would hang forever: say so instead.
+      throw new OrmValidationError(`${model.name}.${op}: called through the manager inside a SQLite transaction; use the transaction's tx.repo()`, { details: { path: op } })
+    }
     const call = (): Promise<T> => fn(slot.adapter)
-    return this.#timed(slot, op, model, lock ? () => lock.run(call) : call, fallbackFrom)
+    return this.#timed(slot, op, model, lock ? () => lock.shared(call) : call, fallbackFrom)
   }
 
   async #withFallback<T>(op: string, model: Model, attempt: (slot: Slot) => Promise<T>): Promise<T> {
@@ -310,7 +346,7 @@ export class OrmManager {
           return fn({ handle, executor })
         })
       try {
-        return await this.#timed(slot, 'transaction', txModel, lock ? () => lock.run(body) : body)
+        return await this.#timed(slot, 'transaction', txModel, lock ? () => lock.exclusive(() => inSqliteTransaction.run(lock, body)) : body)
       } catch (err) {
         // Once user code ran, replaying it elsewhere could repeat its side effects: no fallback then.
         if (began && failsOver(err)) throw Object.assign(err as EcomError, { noFallback: true })
@@ -333,7 +369,7 @@ export class OrmManager {
           s.failures = 0
           this.#m.healthy.set({ adapter: s.name }, 1)
         } catch (err) {
-          this.#bench(s, err instanceof EcomError ? err : new OrmDriverError(`${s.name} ping failed: ${(err as Error).message}`, { cause: err }))
+          this.#bench(s, normalizeError(err, s.adapter.db, s.name))
         }
       }),
     )

@@ -1,7 +1,7 @@
 import { OrmValidationError } from '../errors.js'
 import type { AdapterSession } from './adapter.js'
 import type { Model } from './schema.js'
-import { coerceValue, decodeRow, fieldOf, prepareCreate, prepareUpdate, type Row } from './values.js'
+import { coerceValue, decodeRow, decodeRows, fieldOf, prepareCreate, prepareUpdate, type Row } from './values.js'
 import { parseCount, parseOrderBy, parseSelect, parseWhere, type Cond, type Where } from './where.js'
 
 export type { Where } from './where.js'
@@ -106,7 +106,7 @@ export class Repository {
     const select = parseSelect(this.model, args.select, `${this.model.name}.select`)
     const q = { where, orderBy, limit, offset, select }
     const rows = await this.exec.run(op, this.model, (s) => s.find(this.model, q))
-    return rows.map((r) => decodeRow(this.model, r, select))
+    return decodeRows(this.model, rows, select)
   }
 
   async count(where?: Where): Promise<number> {
@@ -118,14 +118,8 @@ export class Repository {
   async update(id: unknown, data: Row): Promise<Row | null> {
     const where = this.#idWhere(id, 'update')
     const patch = prepareUpdate(this.model, data, `${this.model.name}.update`)
-    const pk = this.model.primaryKey
-    const raw = await this.exec.run('update', this.model, async (s) => {
-      const n = await s.update(this.model, where, patch)
-      if (n === 0) return undefined
-      const key = patch[pk.name] ?? (where as { value: unknown }).value
-      const rows = await s.find(this.model, { where: { kind: 'cmp', field: pk, op: 'eq', value: key }, orderBy: [], limit: 1 })
-      return rows[0]
-    })
+    const key = (where as { value: unknown }).value
+    const raw = await this.exec.run('update', this.model, (s) => s.updateById(this.model, key, patch))
     return raw ? decodeRow(this.model, raw) : null
   }
 

@@ -181,6 +181,9 @@ export function defineSchema(input: SchemaInput): Schema {
           : undefined,
       })
     }
+    for (const f of fields) {
+      if (f.unique && (f.type === 'text' || f.type === 'json')) problems.push(`${at}.fields.${f.name}.unique: a ${f.type} field cannot be unique (MySQL cannot index it whole); use string`)
+    }
     const pks = fields.filter((f) => f.primaryKey)
     if (pks.length !== 1) problems.push(`${at}: exactly one field must be the primary key, found ${pks.length}`)
     const fieldMap = new Map(fields.map((f) => [f.name, f]))
@@ -191,7 +194,11 @@ export function defineSchema(input: SchemaInput): Schema {
         problems.push(`${iat}.fields: expected a non-empty list of field names`)
         continue
       }
-      for (const fn of ix.fields) if (!fieldMap.has(fn)) problems.push(`${iat}.fields: unknown field "${fn}"`)
+      for (const fn of ix.fields) {
+        const f = fieldMap.get(fn)
+        if (!f) problems.push(`${iat}.fields: unknown field "${fn}"`)
+        else if (f.type === 'text' || f.type === 'json') problems.push(`${iat}.fields: a ${f.type} field cannot be indexed (MySQL cannot index it whole); use string`)
+      }
       const cols = ix.fields.map((fn) => fieldMap.get(fn)?.column ?? fn)
       const ixName = ix.name ?? `${table}_${cols.join('_')}_${ix.unique ? 'key' : 'idx'}`
       if (!IDENT.test(ixName)) problems.push(`${iat}.name: "${ixName}" is not a valid index name (at most 63 characters)`)

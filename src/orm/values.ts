@@ -41,7 +41,7 @@ export function coerceValue(field: Field, value: unknown, path: string): unknown
     case 'string':
     case 'text':
       if (typeof value !== 'string') throw bad(path, 'a string', value)
-      if (field.type === 'string' && [...value].length > field.length) throw bad(path, `a string of at most ${field.length} characters`, value)
+      if (field.type === 'string' && value.length > field.length && [...value].length > field.length) throw bad(path, `a string of at most ${field.length} characters`, value)
       if (value.includes('\u0000')) throw bad(path, 'a string without NUL characters', value)
       return value
     case 'uuid':
@@ -162,11 +162,30 @@ export function decodeValue(f: Field, raw: unknown): unknown {
   }
 }
 
+const CANONICAL = Symbol('ecom.orm.canonicalRows')
+
+/** An adapter marks rows it already returns in canonical JS form (and with exactly the selected fields). */
+export function markCanonical<T extends object[]>(rows: T): T {
+  Object.defineProperty(rows, CANONICAL, { value: true })
+  return rows
+}
+
+export function decodeRows(model: Model, rows: Array<Record<string, unknown>>, select?: readonly string[]): Row[] {
+  if ((rows as unknown as Record<symbol, boolean>)[CANONICAL]) return rows as Row[]
+  return rows.map((r) => decodeRow(model, r, select))
+}
+
 /** Decode a row keyed by field names, keeping only the selected fields. */
 export function decodeRow(model: Model, raw: Record<string, unknown>, select?: readonly string[]): Row {
   const out: Row = {}
-  for (const name of select ?? model.fields.map((f) => f.name)) {
-    out[name] = decodeValue(model.fieldMap.get(name)!, raw[name])
+  if (select) {
+    for (const name of select) out[name] = decodeValue(model.fieldMap.get(name)!, raw[name])
+    return out
+  }
+  const fields = model.fields
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!
+    out[f.name] = decodeValue(f, raw[f.name])
   }
   return out
 }

@@ -6,16 +6,16 @@ export type { FindManyArgs, FindOneArgs, OrderByInput, Row, UpsertArgs, Where } 
 export { OrmManager, queryChannel } from '../orm/manager.js'
 export type { AdapterStatus, OrmManagerOptions, Transaction } from '../orm/manager.js'
 export type { AdapterSession, OrmAdapter, OrmName } from '../orm/adapter.js'
-
-
+export { createAdapter, ORM_NAMES } from '../orm/adapters/index.js'
+export type { AdapterOptions } from '../orm/adapters/index.js'
 export { DrizzleAdapter, drizzleAdapter } from '../orm/adapters/drizzle.js'
 export type { DrizzleAdapterOptions } from '../orm/adapters/drizzle.js'
-
-
-
-
-
-
+export { SequelizeAdapter, sequelizeAdapter } from '../orm/adapters/sequelize.js'
+export type { SequelizeAdapterOptions } from '../orm/adapters/sequelize.js'
+export { PrismaAdapter, prismaAdapter } from '../orm/adapters/prisma.js'
+export type { PrismaAdapterOptions } from '../orm/adapters/prisma.js'
+export { generatePrismaClient, ensurePrismaClient, printPrismaSchema, providerOf } from '../orm/prisma/generate.js'
+export type { PrismaProvider, GenerateOptions } from '../orm/prisma/generate.js'
 export { parseDatabaseUrl } from '../orm/url.js'
 export type { DatabaseUrl } from '../orm/url.js'
 export { migrate, initialMigration, migrationChecksum, MIGRATIONS_TABLE } from '../orm/migrate/runner.js'

@@ -1,10 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Drizzle tables are built at run time from the model definition */
-import type { AdapterSession, FindQuery, OrmAdapter } from '../adapter.js'
+import { updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { normalizeError, connectionError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
 import { parseDatabaseUrl, type DatabaseUrl } from '../url.js'
-import type { Row } from '../values.js'
+import { markCanonical, type Row } from '../values.js'
 import { likePattern, type Cond } from '../where.js'
 
 type Any = any
@@ -103,16 +103,21 @@ export class DrizzleAdapter implements OrmAdapter {
       const ct = (dataType: string, to: (v: Any) => Any, from: (v: Any) => Any): Any =>
         c.customType({ dataType: () => dataType, toDriver: to, fromDriver: from })
       const id = (v: Any): Any => v
+      // Values leave Drizzle already in ecom's canonical JS form (integers arrive as bigint because the
+      // handle uses safe integers), so the repository need not decode SQLite rows a second time.
+      const num = (v: Any): number => Number(v)
+      const big = (v: Any): bigint => (typeof v === 'bigint' ? v : BigInt(v))
       const kinds: Record<string, (col: string) => Any> = {
-        string: (n) => c.text(n), text: (n) => c.text(n), uuid: (n) => c.text(n),
-        int: (n) => ct('INTEGER', id, id)(n), bigint: (n) => ct('BIGINT', id, id)(n), money: (n) => ct('BIGINT', id, id)(n),
-        boolean: (n) => ct('BOOLEAN', (v) => (v ? 1 : 0), id)(n),
-        timestamp: (n) => ct('DATETIME', (v: Date) => v.getTime(), id)(n),
+        string: (n) => c.text(n), text: (n) => c.text(n), uuid: (n) => ct('TEXT', id, (v) => String(v).toLowerCase())(n),
+        int: (n) => ct('INTEGER', id, num)(n), bigint: (n) => ct('BIGINT', id, big)(n), money: (n) => ct('BIGINT', id, num)(n),
+        boolean: (n) => ct('BOOLEAN', (v) => (v ? 1 : 0), (v) => v === 1n || v === 1 || v === true)(n),
+        timestamp: (n) => ct('DATETIME', (v: Date) => v.getTime(), (v) => new Date(Number(v)))(n),
         json: (n) => ct('TEXT', (v) => JSON.stringify(v), (v) => JSON.parse(v))(n),
       }
       for (const f of m.fields) {
         let col = kinds[f.type]!(f.column)
-        if (f.primaryKey) col = f.autoIncrement ? c.integer(f.column).primaryKey({ autoIncrement: true }) : col.primaryKey()
+        // the migrations made an auto-increment key an INTEGER PRIMARY KEY; inserts simply omit it
+        if (f.primaryKey) col = col.primaryKey()
         if (!f.nullable && !f.primaryKey) col = col.notNull()
         cols[f.name] = col
       }
@@ -161,6 +166,11 @@ export class DrizzleAdapter implements OrmAdapter {
     return this.#tables.get(m.name)
   }
 
+  /** The Drizzle table built for a model, to use Drizzle directly for what the repository does not cover. */
+  table(model: string): unknown {
+    return this.#tables.get(model)
+  }
+
   #where(m: Model, cond: Cond): Any {
     const { d, sql } = this.#o
     const t = this.#table(m)
@@ -207,7 +217,7 @@ export class DrizzleAdapter implements OrmAdapter {
       }
     }
     const affected = (r: Any): number => Number(r?.changes ?? r?.rowCount ?? r?.[0]?.affectedRows ?? 0)
-    return {
+    const session: AdapterSession = {
       insert: (m, row) => wrap(async () => {
         const t = this.#table(m)
         const values = this.#values(m, row)
@@ -229,18 +239,26 @@ export class DrizzleAdapter implements OrmAdapter {
       find: (m, q: FindQuery) => wrap(async () => {
         const t = this.#table(m)
         const fields = q.select ? Object.fromEntries(q.select.map((s) => [s, t[s]])) : undefined
-        let query = (fields ? d.select(fields) : d.select()).from(t).where(this.#where(m, q.where))
+        let query = (fields ? d.select(fields) : d.select()).from(t)
+        if (!(q.where.kind === 'and' && q.where.items.length === 0)) query = query.where(this.#where(m, q.where))
         if (q.orderBy.length > 0) query = query.orderBy(...q.orderBy.map((o) => (o.dir === 'asc' ? this.#o.d.asc(t[o.field.name]) : this.#o.d.desc(t[o.field.name]))))
         if (q.limit !== undefined) query = query.limit(q.limit)
-        else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(this.dialect === 'mysql' ? Number.MAX_SAFE_INTEGER : -1)
+        else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(Number.MAX_SAFE_INTEGER)
         if (q.offset !== undefined) query = query.offset(q.offset)
-        return await query
+        const rows = await query
+        return this.dialect === 'sqlite' ? markCanonical(rows) : rows
       }),
       count: (m, where) => wrap(async () => {
         const [r] = await d.select({ n: this.#o.d.count() }).from(this.#table(m)).where(this.#where(m, where))
         return Number(r.n)
       }),
       update: (m, where, data) => wrap(async () => affected(await d.update(this.#table(m)).set(data).where(this.#where(m, where)))),
+      updateById: (m, id, data) => wrap(async () => {
+        if (this.dialect === 'mysql') return updateThenFind(session, m, id, data)
+        const t = this.#table(m)
+        const [row] = await d.update(t).set(data).where(this.#o.d.eq(t[m.primaryKey.name], id)).returning()
+        return row
+      }),
       increment: (m, where, by) => wrap(async () => {
         const t = this.#table(m)
         const set = Object.fromEntries(Object.entries(by).map(([k, n]) => [k, this.#o.sql`${t[k]} + ${n}`]))
@@ -248,6 +266,7 @@ export class DrizzleAdapter implements OrmAdapter {
       }),
       delete: (m, where) => wrap(async () => affected(await d.delete(this.#table(m)).where(this.#where(m, where)))),
     }
+    return session
   }
 
   #root?: AdapterSession
@@ -261,6 +280,7 @@ export class DrizzleAdapter implements OrmAdapter {
   find(m: Model, q: FindQuery) { return this.#s().find(m, q) }
   count(m: Model, where: Cond) { return this.#s().count(m, where) }
   update(m: Model, where: Cond, data: Row) { return this.#s().update(m, where, data) }
+  updateById(m: Model, id: unknown, data: Row) { return this.#s().updateById(m, id, data) }
   increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.#s().increment(m, where, by) }
   delete(m: Model, where: Cond) { return this.#s().delete(m, where) }
 

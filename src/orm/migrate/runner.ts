@@ -43,8 +43,22 @@ async function lock(c: SqlClient): Promise<() => Promise<void>> {
     await c.query(`SELECT GET_LOCK('ecom_migrations', 60) AS l`)
     return async () => void (await c.query(`SELECT RELEASE_LOCK('ecom_migrations') AS l`))
   }
-  return async () => {}
+  // SQLite: calls in this process queue here (a second connection would block the thread on the file
+  // lock); other processes are kept out by BEGIN IMMEDIATE and the re-check inside each transaction.
+  const key = c.db.file
+  const prev = sqliteQueues.get(key) ?? Promise.resolve()
+  let release!: () => void
+  const mine = new Promise<void>((r) => (release = r))
+  const tail = prev.then(() => mine)
+  sqliteQueues.set(key, tail)
+  await prev
+  return async () => {
+    release()
+    if (sqliteQueues.get(key) === tail) sqliteQueues.delete(key)
+  }
 }
+
+const sqliteQueues = new Map<string, Promise<void>>()
 
 /**
  * Apply what is pending, in id order, each migration in its own transaction where the dialect allows
@@ -78,7 +92,11 @@ export async function migrate(url: string | DatabaseUrl, migrations: Migration[]
         const stmts = m.operations.flatMap((op) => operationSql(db.dialect, op))
         const transactional = db.dialect !== 'mysql'
         try {
-          if (transactional) await c.exec('BEGIN')
+          if (transactional) await c.exec(db.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN')
+          if (db.dialect === 'sqlite' && (await c.query(`SELECT id FROM ${t} WHERE id = ?`, [m.id])).length > 0) {
+            await c.exec('COMMIT')
+            continue
+          }
           for (const s of stmts) await c.exec(s)
           await c.exec(`INSERT INTO ${t} (id, checksum, applied_at) VALUES (${db.dialect === 'postgres' ? '$1, $2, $3' : '?, ?, ?'})`, [m.id, migrationChecksum(m), new Date().toISOString()])
           if (transactional) await c.exec('COMMIT')
