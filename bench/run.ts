@@ -10,6 +10,7 @@ const suites: Array<() => Promise<{ suite: BenchSuite }>> = [
   () => import('./native.js'),
   () => import('./start.js'),
   () => import('./orm.js'),
+  () => import('./payments.js'),
 ]
 
 function fmt(n: number): string {

@@ -72,19 +72,35 @@ export class Ledger {
     return { ...cur, ...patch, state: to }
   }
 
+  /**
+   * Move a payment the caller holds a current row of (under the payment lock), without re-reading it.
+   * Returns undefined when the row was stale (another process moved it): re-read and decide again.
+   */
+  async transitionFrom(row: PaymentRow, to: PaymentState, patch: Partial<PaymentRow> = {}): Promise<PaymentRow | undefined> {
+    assertMove(row.id, row.state, to)
+    const updatedAt = this.now()
+    const ok = await this.store.updatePayment(row.id, row.state, { ...patch, state: to, updatedAt })
+    return ok ? { ...row, ...patch, state: to, updatedAt } : undefined
+  }
+
   /** Write an attempt row (state `pending`) before its provider call. */
   async recordAttempt(
     paymentId: string,
     operation: Operation,
     provider: ProviderName,
     amount: number | null,
-    fixed?: { seq: number; salt: string }
+    fixed?: { seq: number; salt: string },
+    /** The next seq when the caller knows it (a payment it just created, under its lock): skips a read. */
+    knownSeq?: number
   ): Promise<AttemptRow> {
-    const existing = await this.store.attempts(paymentId)
-    // A fixed seq (reconciliation of attempt N) names one call forever: re-running it reuses its key.
-    const again = fixed && existing.find((a) => a.seq === fixed.seq)
-    if (again) return again
-    const seq = fixed?.seq ?? existing.reduce((m, a) => Math.max(m, a.seq < 1000 ? a.seq : 0), 0) + 1
+    let seq = knownSeq
+    if (seq === undefined) {
+      const existing = await this.store.attempts(paymentId)
+      // A fixed seq (reconciliation of attempt N) names one call forever: re-running it reuses its key.
+      const again = fixed && existing.find((a) => a.seq === fixed.seq)
+      if (again) return again
+      seq = fixed?.seq ?? existing.reduce((m, a) => Math.max(m, a.seq < 1000 ? a.seq : 0), 0) + 1
+    }
     const salt = fixed?.salt
     const t = this.now()
     const row: AttemptRow = {

@@ -68,9 +68,10 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
   const countP = db.prepare(`SELECT state, COUNT(*) AS n FROM ${P} GROUP BY state`)
   const updCache = new Map<string, any>()
 
-  const prepared = (sql: string) => {
-    let st = updCache.get(sql)
-    if (!st) updCache.set(sql, (st = db.prepare(sql)))
+  // Statements keyed by the shape of the update (which columns), built once.
+  const prepared = (shape: string, sql: () => string = () => shape) => {
+    let st = updCache.get(shape)
+    if (!st) updCache.set(shape, (st = db.prepare(sql())))
     return st
   }
   const pRow = (r: Record<string, unknown> | undefined) => {
@@ -89,16 +90,19 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
     },
     async updatePayment(id, fromState, patch) {
       const keys = Object.keys(patch) as Array<keyof PaymentRow>
-      const sql = `UPDATE ${P} SET ${keys.map((k) => `${P_COL.get(k)} = ?`).join(', ')} WHERE id = ? AND state = ?`
-      return prepared(sql).run(...keys.map((k) => toDb(patch[k])), id, fromState).changes === 1
+      const st = prepared(`p:${keys.join(',')}`, () => `UPDATE ${P} SET ${keys.map((k) => `${P_COL.get(k)} = ?`).join(', ')} WHERE id = ? AND state = ?`)
+      return st.run(...keys.map((k) => toDb(patch[k])), id, fromState).changes === 1
     },
     async insertAttempt(row) {
       insA.run(...ATTEMPT_COLS.map(([k]) => toDb(row[k])))
     },
     async updateAttempt(key, fromStates, patch) {
       const keys = Object.keys(patch) as Array<keyof AttemptRow>
-      const sql = `UPDATE ${A} SET ${keys.map((k) => `${A_COL.get(k)} = ?`).join(', ')} WHERE idempotency_key = ? AND state IN (${fromStates.map(() => '?').join(',')})`
-      return prepared(sql).run(...keys.map((k) => toDb(patch[k])), key, ...fromStates).changes === 1
+      const st = prepared(
+        `a:${keys.join(',')}:${fromStates.length}`,
+        () => `UPDATE ${A} SET ${keys.map((k) => `${A_COL.get(k)} = ?`).join(', ')} WHERE idempotency_key = ? AND state IN (${fromStates.map(() => '?').join(',')})`
+      )
+      return st.run(...keys.map((k) => toDb(patch[k])), key, ...fromStates).changes === 1
     },
     async attempts(paymentId) {
       return listA.all(paymentId).map((r: Record<string, unknown>) => fromDb<AttemptRow>(r, ATTEMPT_COLS))

@@ -35,6 +35,9 @@ export function assertMove(paymentId: string, from: PaymentState, to: PaymentSta
 }
 
 /** The attempt states a move to `to` may start from. */
+const SOURCES = new Map<AttemptState, AttemptState[]>()
 export function attemptSources(to: AttemptState): AttemptState[] {
-  return (Object.keys(ATTEMPT_MOVES) as AttemptState[]).filter((s) => ATTEMPT_MOVES[s].includes(to))
+  let s = SOURCES.get(to)
+  if (!s) SOURCES.set(to, (s = (Object.keys(ATTEMPT_MOVES) as AttemptState[]).filter((from) => ATTEMPT_MOVES[from].includes(to))))
+  return s
 }

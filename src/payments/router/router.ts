@@ -174,12 +174,14 @@ export class PaymentRouter {
   async #runAttempts(payment: PaymentRow, req: AuthorizeRequest, order: ProviderName[]): Promise<PaymentResult> {
     let last: ProviderResult | undefined
     let tried = 0
+    let seq = 0
     const op: Operation = req.capture ? 'sale' : 'authorize'
     for (const provider of order) {
       if (tried >= this.config.failover.maxAttempts) break
       if (!this.#breakers.get(provider)!.acquire()) continue
       tried++
-      const attempt = await this.ledger.recordAttempt(payment.id, op, provider, req.amount.amount)
+      // A payment created by this call, under its lock: attempt seqs are 1, 2, ... in this loop.
+      const attempt = await this.ledger.recordAttempt(payment.id, op, provider, req.amount.amount, undefined, ++seq)
       let res = await this.#call(provider, op, attempt, (a, ctx) => a.authorize(req, ctx))
       if (res.outcome === 'ambiguous') {
         await this.ledger.settleAttempt(attempt, 'ambiguous', res)
@@ -296,19 +298,24 @@ export class PaymentRouter {
 
   /** Record an approved attempt: it wins if the payment is still open, else it is extra and reconciled. */
   async #settle(payment: PaymentRow, attempt: AttemptRow, res: ProviderResult): Promise<PaymentRow> {
-    const cur = await this.ledger.get(payment.id)
-    if (cur.state === 'pending' || cur.state === 'processing') {
-      await this.ledger.settleAttempt(attempt, 'succeeded', res)
-      const captured = payment.capture ? (res.amount?.amount ?? payment.amount) : 0
-      return this.ledger.transition(payment.id, payment.capture ? 'captured' : 'authorized', {
+    // `payment` is the row read under this payment's lock; the conditional update catches another
+    // process having moved it meanwhile, and then the row is read again.
+    let cur = payment
+    for (let i = 0; i < 2 && (cur.state === 'pending' || cur.state === 'processing'); i++) {
+      const won = await this.ledger.transitionFrom(cur, payment.capture ? 'captured' : 'authorized', {
         provider: attempt.provider,
         providerReference: res.providerReference ?? null,
         winningAttempt: attempt.seq,
         authorized: payment.amount,
-        captured,
+        captured: payment.capture ? (res.amount?.amount ?? payment.amount) : 0,
         outcome: 'approved',
         code: 'approved',
       })
+      if (won) {
+        await this.ledger.settleAttempt(attempt, 'succeeded', res)
+        return won
+      }
+      cur = await this.ledger.get(payment.id)
     }
     if (attempt.state === 'pending' || attempt.state === 'ambiguous') await this.ledger.settleAttempt(attempt, 'abandoned', res)
     else if (res.providerReference) attempt.providerReference = res.providerReference
@@ -459,6 +466,14 @@ export class PaymentRouter {
       // Merchant operations only: reconciling calls (seq >= 1000) are re-driven by the abandoned watch.
       if (a.seq < 1000 && (a.operation === 'capture' || a.operation === 'void' || a.operation === 'refund')) {
         if (await this.#lock.withLock(a.paymentId, () => this.#resolveOperation(a))) report.operations++
+      } else if (a.seq < 1000) {
+        // An authorize/sale attempt left open on a payment that is already settled (a crash between the
+        // payment's move and the attempt's): it is the winner, or it goes under the late-success watch.
+        await this.#lock.withLock(a.paymentId, async () => {
+          const p = await this.ledger.get(a.paymentId)
+          if (p.state === 'pending' || p.state === 'processing') return
+          await this.ledger.settleAttempt(a, p.winningAttempt === a.seq ? 'succeeded' : 'abandoned')
+        })
       }
     }
     return report

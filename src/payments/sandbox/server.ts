@@ -196,11 +196,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const u = new URL(req.url ?? '/', 'http://sandbox')
+    const isAdmin = u.pathname === '/__admin' || u.pathname.startsWith('/__admin/')
+    const emulator = isAdmin ? undefined : [...emulators.values()].find((e) => e.matches(u.pathname))
+    // The faults in force when the request arrived are the ones it gets, whatever changes meanwhile.
+    const f = emulator ? faults.get(emulator.name) : undefined
     const body = await readBody(req)
-    if (u.pathname === '/__admin' || u.pathname.startsWith('/__admin/')) return admin(req, res, u.pathname, u.searchParams, body)
-    const emulator = [...emulators.values()].find((e) => e.matches(u.pathname))
+    if (isAdmin) return admin(req, res, u.pathname, u.searchParams, body)
     if (!emulator) return json(res, 404, { error: `no emulator serves ${u.pathname}` })
-    const f = faults.get(emulator.name)
     if (f?.latencyMs) await sleep(f.latencyMs)
     if (f?.outage) {
       res.setHeader('connection', 'close')

@@ -138,7 +138,8 @@ describe('router', () => {
     const pid = id('late')
     env.a.setFaults('stripe', { latencyMs: 400 })
     const pending = r.sale({ paymentId: pid, amount: usd(900), method: testCard('visa') })
-    await new Promise((ok) => setTimeout(ok, 30))
+    // Faults are fixed when a request arrives: clear them once the sale is held on stripe.
+    for (let i = 0; i < 200 && env.a.inflight() === 0; i++) await new Promise((ok) => setTimeout(ok, 2))
     env.a.clearFaults()
     const res = await pending
     expect(res).toMatchObject({ state: 'captured', provider: 'adyen' })
