@@ -5,7 +5,7 @@
 // During install a failed build is NOT an error: ecom then runs on its TypeScript fallback, and the reason
 // is recorded in native/build/ecom-build.json for `ecom doctor`. `--strict` makes failures exit 1.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -45,8 +45,13 @@ try {
   } catch {
     finish(false, 'the cmake-js package is not installed')
   }
-  const args = [cli, 'compile', '--directory', here, '--out', outDir, '--parallel', String(availableParallelism()), '--log-level', 'warn']
-  const res = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  // `build` configures when needed; only a build directory left from an earlier run (possibly another
+  // Node or path) gets a clean `rebuild` after a failure, so a broken toolchain fails once, quickly.
+  const stale = existsSync(join(outDir, 'CMakeCache.txt'))
+  const run = (command) =>
+    spawnSync(process.execPath, [cli, command, '--directory', here, '--out', outDir, '--parallel', String(availableParallelism()), '--log-level', 'warn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  let res = run('build')
+  if (res.status !== 0 && stale) res = run('rebuild')
   if (res.status === 0) finish(true, 'built')
   const tail = `${res.stdout ?? ''}\n${res.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n')
   if (tail) console.warn(tail)

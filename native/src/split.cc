@@ -1,6 +1,5 @@
 // Line splitting and checksums at the JS boundary: one native call per chunk.
 #include <cstring>
-#include <string>
 
 #include "checksum.h"
 #include "common.h"
@@ -20,40 +19,6 @@ bool IsAscii(const uint8_t* p, size_t n) {
   return (acc & 0x8080808080808080ull) == 0;
 }
 
-// true (and `joined` = "[line,line,...]") when every line is a closed JSON text; see ScanLines.
-bool JoinJsonLines(const uint8_t* p, const uint32_t* pairs, size_t lines, std::string& joined) {
-  size_t total = 2;
-  for (size_t i = 0; i < lines; i++) total += pairs[2 * i + 1] - pairs[2 * i] + 1;
-  joined.reserve(total);
-  joined.push_back('[');
-  for (size_t i = 0; i < lines; i++) {
-    const size_t a = pairs[2 * i], b = pairs[2 * i + 1];
-    int depth = 0;
-    bool in_str = false, esc = false;
-    for (size_t j = a; j < b; j++) {
-      const uint8_t c = p[j];
-      if (in_str) {
-        if (esc) esc = false;
-        else if (c == '\\') esc = true;
-        else if (c == '"') in_str = false;
-        continue;
-      }
-      switch (c) {
-        case '"': in_str = true; break;
-        case '{': case '[': depth++; break;
-        case '}': case ']': if (--depth < 0) return false; break;
-        case ',': if (depth == 0) return false; break;
-        default: break;
-      }
-    }
-    if (in_str || depth != 0) return false;
-    if (i > 0) joined.push_back(',');
-    joined.append(reinterpret_cast<const char*>(p + a), b - a);
-  }
-  joined.push_back(']');
-  return true;
-}
-
 // scanLines(buf, out, maxLineLength, skipEmpty) -> string | undefined
 // Finds every '\n' in buf. Writes out[0] = line count, out[1] = bytes consumed (through the last '\n'),
 // out[2] = status (0 ok, 1 a line or the unterminated tail is longer than maxLineLength), out[3] = 1 when
@@ -61,10 +26,6 @@ bool JoinJsonLines(const uint8_t* p, const uint32_t* pairs, size_t lines, std::s
 // ASCII: returns buf[0, consumed) as one string and the pairs index it (bytes == UTF-16 units).
 // Otherwise returns undefined and the pairs are byte offsets: the caller decodes each line, which is
 // exact for any input ('\n' never occurs inside a UTF-8 sequence). `out` needs 4 + 2 * buf.length.
-// With a fifth argument `json` true, and when every line is a structurally closed JSON text (balanced
-// brackets outside strings, no unterminated string, no comma at its top level), returns instead the lines
-// joined as one JSON array "[l1,l2,...]" and sets out[3] = 2: then JSON.parse of that string yields
-// exactly the per-line values (each line fills exactly one array slot), in one call for the whole chunk.
 Napi::Value ScanLines(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Usage(env, info.Length() >= 4 && info[0].IsTypedArray() && info[1].IsTypedArray() && info[2].IsNumber(),
@@ -79,7 +40,6 @@ Napi::Value ScanLines(const Napi::CallbackInfo& info) {
   const double max_len_d = info[2].As<Napi::Number>().DoubleValue();
   const size_t max_len = max_len_d >= 9.0e15 ? SIZE_MAX : static_cast<size_t>(max_len_d);
   const bool skip_empty = info[3].ToBoolean().Value();
-  const bool json = info.Length() > 4 && info[4].ToBoolean().Value();
   uint32_t* o = out.Data();
 
   size_t lines = 0, pos = 0;
@@ -102,24 +62,13 @@ Napi::Value ScanLines(const Napi::CallbackInfo& info) {
     pos = nl + 1;
   }
   const size_t consumed = status ? 0 : pos;
-  if (!status && n - consumed > max_len) status = 1;
+  // The tail may end in the '\r' of a "\r\n" cut by the chunk boundary: that byte is not line content.
+  if (!status && n - consumed > max_len + (n > consumed && p[n - 1] == '\r' ? 1 : 0)) status = 1;
   o[0] = static_cast<uint32_t>(status ? 0 : lines);
   o[1] = static_cast<uint32_t>(consumed);
   o[2] = status;
   o[3] = 0;
-  if (status || consumed == 0) return env.Undefined();
-  const bool ascii = IsAscii(p, consumed);
-  if (json) {
-    std::string joined;
-    if (JoinJsonLines(p, pairs, lines, joined)) {
-      o[3] = 2;
-      napi_value js;
-      if (ascii) napi_create_string_latin1(env, joined.data(), joined.size(), &js);
-      else napi_create_string_utf8(env, joined.data(), joined.size(), &js);
-      return Napi::Value(env, js);
-    }
-  }
-  if (!ascii) return env.Undefined();
+  if (status || consumed == 0 || !IsAscii(p, consumed)) return env.Undefined();
   o[3] = 1;
   napi_value str;
   napi_create_string_latin1(env, reinterpret_cast<const char*>(p), consumed, &str);

@@ -20,6 +20,11 @@ struct Shared {
   std::shared_mutex lock;
 };
 
+// Indexes made by deserialize(), waiting for the constructor to adopt them. The constructor only adopts a
+// pointer found here, so an External from anywhere else can never be taken for an index.
+std::mutex g_pending_mutex;
+std::unordered_set<const Hnsw*> g_pending;
+
 const char* kBusy = "ECOM_ERR_NATIVE_INDEX_BUSY";
 const char* kBusyMsg = "the vector index is busy with a batch operation; await it first";
 
@@ -202,7 +207,10 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
   explicit VectorIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VectorIndex>(info), s_(std::make_shared<Shared>()) {
     Napi::Env env = info.Env();
     if (info.Length() == 1 && info[0].IsExternal()) {
-      s_->index.reset(info[0].As<Napi::External<Hnsw>>().Data());
+      Hnsw* adopted = info[0].As<Napi::External<Hnsw>>().Data();
+      std::lock_guard<std::mutex> g(g_pending_mutex);
+      Usage(env, g_pending.erase(adopted) == 1, "NativeVectorIndex: not an index made by deserialize()");
+      s_->index.reset(adopted);
       return;
     }
     Usage(env, info.Length() >= 5, "NativeVectorIndex(dim, space, M, efConstruction, seed)");
@@ -385,8 +393,21 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
     std::unique_ptr<Hnsw> idx = Hnsw::Deserialize(buf.Data(), buf.ByteLength(), err);
     if (!idx) ThrowCoded(env, err.code, err.message);
     Napi::FunctionReference* ctor = env.GetInstanceData<Napi::FunctionReference>();
-    // The new object takes ownership of the released pointer in its constructor.
-    return ctor->New({Napi::External<Hnsw>::New(env, idx.release())});
+    Hnsw* raw = idx.get();
+    {
+      std::lock_guard<std::mutex> g(g_pending_mutex);
+      g_pending.insert(raw);
+    }
+    // The constructor adopts the pointer (and removes it from g_pending); until then `idx` owns it.
+    try {
+      Napi::Object obj = ctor->New({Napi::External<Hnsw>::New(env, raw)});
+      idx.release();
+      return obj;
+    } catch (...) {
+      std::lock_guard<std::mutex> g(g_pending_mutex);
+      g_pending.erase(raw);
+      throw;
+    }
   }
 };
 

@@ -55,7 +55,7 @@ export interface NativeAddon {
   cpuInfo(): { simdLevels: string[]; simd: string; crc32cHardware: boolean; threads: number }
   selectSimd(level: string): boolean
   distance(kind: 'l2' | 'dot', a: Float32Array, b: Float32Array): number
-  scanLines(buf: Uint8Array, out: Uint32Array, maxLineLength: number, skipEmpty: boolean, json?: boolean): string | undefined
+  scanLines(buf: Uint8Array, out: Uint32Array, maxLineLength: number, skipEmpty: boolean): string | undefined
   crc32c(data: Uint8Array, previous?: number): number
   xxhash64(data: Uint8Array, seed?: bigint | number): bigint
   xxh64Reset(state: Uint8Array, seed?: bigint | number): void

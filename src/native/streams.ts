@@ -42,6 +42,8 @@ export class LineSplitter extends Transform {
   private readonly skipEmpty: boolean
   private readonly batch: boolean
   private carry: Buffer | undefined
+  private pending: Buffer[] = []
+  private pendingBytes = 0
   private out = new Uint32Array(4 + 2 * 65536)
   private records = 0
 
@@ -58,11 +60,29 @@ export class LineSplitter extends Transform {
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
     let buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk
-    if (this.carry !== undefined) buf = Buffer.concat([this.carry, buf])
+    if (this.carry !== undefined) {
+      // A long line spanning many chunks is gathered as a list and joined once its newline arrives,
+      // so it costs one copy, not one per chunk.
+      if (buf.indexOf(10) < 0) {
+        this.pending.push(buf)
+        this.pendingBytes += buf.length
+        if (this.carry.length + this.pendingBytes > this.maxLineLength + 1) {
+          this.carry = undefined
+          this.pending = []
+          callback(new LineTooLongError(`a line is longer than maxLineLength (${this.maxLineLength} bytes)`, { details: { maxLineLength: this.maxLineLength } }))
+        } else {
+          callback()
+        }
+        return
+      }
+      buf = Buffer.concat([this.carry, ...this.pending, buf])
+      this.pending = []
+      this.pendingBytes = 0
+    }
     const need = 4 + 2 * buf.length
     if (this.out.length < need) this.out = new Uint32Array(Math.max(need, 2 * this.out.length))
     const out = this.out
-    const text = this.scan(buf, out, this.maxLineLength, this.skipEmpty, this.parse && this.skipEmpty)
+    const text = this.scan(buf, out, this.maxLineLength, this.skipEmpty)
     if (out[2] !== 0) {
       this.carry = undefined
       callback(new LineTooLongError(`a line is longer than maxLineLength (${this.maxLineLength} bytes)`, { details: { maxLineLength: this.maxLineLength } }))
@@ -73,24 +93,6 @@ export class LineSplitter extends Transform {
     const n = out[0]!
     if (n === 0) {
       callback()
-      return
-    }
-    if (out[3] === 2) {
-      // The addon joined the chunk's lines into one JSON array: one JSON.parse per chunk.
-      let values: unknown
-      try {
-        values = JSON.parse(text!)
-      } catch {
-        values = undefined // a line is not valid JSON: redo it line by line to report which
-      }
-      if (Array.isArray(values) && values.length === n) {
-        this.records += n
-        this.pushItems(values)
-        callback()
-        return
-      }
-      this.scan(buf, out, this.maxLineLength, this.skipEmpty, false)
-      this.emitItems(this.lines(buf, undefined, n), callback)
       return
     }
     this.emitItems(this.lines(buf, text, n), callback)
@@ -113,10 +115,15 @@ export class LineSplitter extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    const rest = this.carry
+    const rest = this.carry === undefined ? undefined : Buffer.concat([this.carry, ...this.pending])
     this.carry = undefined
+    this.pending = []
     if (rest === undefined || rest.length === 0) {
       callback()
+      return
+    }
+    if (rest.length > this.maxLineLength) {
+      callback(new LineTooLongError(`a line is longer than maxLineLength (${this.maxLineLength} bytes)`, { details: { maxLineLength: this.maxLineLength } }))
       return
     }
     const line = rest.toString('utf8')

@@ -102,6 +102,13 @@ describe.each(backends)('LineSplitter (%s)', (backend) => {
     // Exactly maxLineLength is fine (the limit excludes the line break).
     const ok = await collect([Buffer.from(`${'z'.repeat(1000)}\r\n`)], new LineSplitter({ backend, maxLineLength: 1000 }))
     expect(ok).toEqual(['z'.repeat(1000)])
+    // ... also when the "\r\n" is cut by a chunk boundary, and for a long line spread over many chunks.
+    const cut = Buffer.from(`${'z'.repeat(1000)}\r\nnext`)
+    expect(await collect([cut.subarray(0, 1001), cut.subarray(1001)], new LineSplitter({ backend, maxLineLength: 1000 }))).toEqual(['z'.repeat(1000), 'next'])
+    const spread = Buffer.from(`a\n${'w'.repeat(900)}\nb`)
+    expect(await collect(chunked(spread, rng(2), 10), new LineSplitter({ backend, maxLineLength: 1000 }))).toEqual(['a', 'w'.repeat(900), 'b'])
+    const tooLongAtEnd = await collect(chunked(Buffer.from(`a\n${'v'.repeat(1001)}`), rng(2), 10), new LineSplitter({ backend, maxLineLength: 1000 })).catch((e: unknown) => e)
+    expect(tooLongAtEnd).toBeInstanceOf(LineTooLongError)
   })
 
   it('parses random NDJSON exactly like JSON.parse per line, and never accepts lines that only parse joined', async () => {

@@ -22,7 +22,7 @@ export function scanLines(buf: Uint8Array, out: Uint32Array, maxLineLength: numb
     pos = nl + 1
   }
   const consumed = status ? 0 : pos
-  if (!status && n - consumed > maxLineLength) status = 1
+  if (!status && n - consumed > maxLineLength + (n > consumed && buf[n - 1] === 13 ? 1 : 0)) status = 1
   out[0] = status ? 0 : lines
   out[1] = consumed
   out[2] = status
