@@ -26,7 +26,7 @@ describe('ecom doctor', () => {
   const clean = { DATABASE_URL: '', ECOM_REDIS_URL: '', REDIS_URL: '', STRIPE_SECRET_KEY: '', SQUARE_ACCESS_TOKEN: '', ADYEN_API_KEY: '', BRAINTREE_MERCHANT_ID: '' }
 
   it('prints a verdict per check and exits 0 when everything required is there; secrets never printed', async () => {
-    const args = ['doctor', '--db', `file:${sqlite}`, '--adapter', 'drizzle']
+    const args = ['doctor', '--db', `file:${sqlite}`, '--adapter', 'drizzle', '--adapter', 'sequelize']
     if (PG) args.push('--db', PG)
     else console.warn('doctor: ECOM_TEST_POSTGRES_URL unset, PostgreSQL row not checked')
     if (MARIADB) args.push('--db', MARIADB)
@@ -43,7 +43,10 @@ describe('ecom doctor', () => {
     if (PG) expect(t.get('database postgres')?.verdict).toBe('OK')
     if (MARIADB) expect(t.get('database mariadb')?.verdict).toBe('OK')
     if (REDIS) expect(t.get('redis')?.verdict).toBe('OK')
-    expect(t.get('orm adapter drizzle')?.verdict).toBe('OK')
+    expect(t.get('orm drizzle -> sqlite')?.verdict).toBe('OK')
+    expect(t.get('orm sequelize -> sqlite')?.verdict).toBe('OK')
+    if (PG) expect(t.get('orm drizzle -> postgres')?.verdict).toBe('OK')
+    if (MARIADB) expect(t.get('orm sequelize -> mysql')?.verdict).toBe('OK')
     expect(t.get('payments stripe')).toMatchObject({ verdict: 'OK' })
     expect(t.get('payments square')?.verdict).toBe('SKIP')
     expect(t.get('pm2')?.verdict).toBe('OK')
@@ -53,7 +56,7 @@ describe('ecom doctor', () => {
   it('exits 1 naming what failed: an unreachable database and Redis, incomplete credentials', async () => {
     const dead = await freePort()
     const r = await runCli(
-      ['doctor', '--db', `postgres://postgres@127.0.0.1:${dead}/x`, '--redis', `redis://127.0.0.1:${dead}`, '--timeout', '1500', '--json'],
+      ['doctor', '--db', `postgres://postgres@127.0.0.1:${dead}/x`, '--adapter', 'drizzle', '--redis', `redis://127.0.0.1:${dead}`, '--timeout', '1500', '--json'],
       { env: { ...clean, SQUARE_ACCESS_TOKEN: 'sq0atp-SECRET' } }
     )
     expect(r.code).toBe(1)
@@ -61,10 +64,12 @@ describe('ecom doctor', () => {
     const by = new Map(results.map((x) => [x.check, x]))
     expect(by.get('database postgres')?.verdict).toBe('fail')
     expect(by.get('redis')?.verdict).toBe('fail')
+    expect(by.get('orm drizzle -> postgres')).toMatchObject({ verdict: 'fail' })
+    expect(by.get('orm drizzle -> postgres')?.detail).toContain(`127.0.0.1:${dead}`)
     expect(by.get('payments square')).toMatchObject({ verdict: 'fail' })
     expect(by.get('payments square')?.detail).toContain('missing SQUARE_LOCATION_ID')
     expect(r.stdout).not.toContain('sq0atp-SECRET')
-    expect(r.stderr).toMatch(/^ecom: 3 required check\(s\) failed: database postgres, redis, payments square \(ECOM_ERR_DOCTOR_FAILED\)\n$/)
+    expect(r.stderr).toMatch(/^ecom: 4 required check\(s\) failed: database postgres, orm drizzle -> postgres, redis, payments square \(ECOM_ERR_DOCTOR_FAILED\)\n$/)
   })
 
   it('says which search implementation is in use and why', async () => {

@@ -2,6 +2,10 @@ import { createRequire } from 'node:module'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { nativeStatus } from '../../native/loader.js'
+import type { OrmAdapter } from '../../orm/adapter.js'
+import { createAdapter } from '../../orm/adapters/index.js'
+import { defineSchema } from '../../orm/schema.js'
+import { parseDatabaseUrl } from '../../orm/url.js'
 import { redactUrl } from '../redis/client.js'
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
@@ -164,6 +168,7 @@ export async function checkDatabase(url: string, timeoutMs: number): Promise<Che
   }
 }
 
+const ORM_ADAPTERS = ['prisma', 'sequelize', 'drizzle']
 const ADAPTER_PACKAGES: Record<string, string[]> = {
   prisma: ['@prisma/client'],
   sequelize: ['sequelize'],
@@ -177,6 +182,31 @@ export function checkAdapter(adapter: string): CheckResult {
   const missing = pkgs.filter((p) => !installed(p))
   if (missing.length > 0) return { check, verdict: 'fail', detail: `not installed: npm install ${missing.join(' ')}`, required: true }
   return { check, verdict: 'ok', detail: pkgs.map((p) => `${p} ${installed(p)}`).join(', '), required: true }
+}
+
+/** One configured adapter against one database: the ORM connects, pings and closes (names host and port on failure). */
+export async function checkAdapterOnDatabase(adapter: string, url: string, timeoutMs: number): Promise<CheckResult> {
+  const installedCheck = checkAdapter(adapter)
+  let label = 'database'
+  try {
+    label = parseDatabaseUrl(url).dialect
+  } catch {
+    // reported by the database row
+  }
+  const check = `orm ${adapter} -> ${label}`
+  if (installedCheck.verdict !== 'ok') return { ...installedCheck, check }
+  const schema = defineSchema({ models: {} })
+  let a: OrmAdapter | undefined
+  try {
+    a = createAdapter(schema, { orm: adapter as 'drizzle', url })
+    await withTimeout(a.connect(), timeoutMs * 3, `${adapter} on ${label}`)
+    await withTimeout(a.ping(), timeoutMs, `${adapter} on ${label}`)
+    return { check, verdict: 'ok', detail: `${installedCheck.detail}: connected and answered`, required: true }
+  } catch (err) {
+    return { check, verdict: 'fail', detail: (err as Error).message.split('\n')[0]!, required: true }
+  } finally {
+    await a?.close().catch(() => {})
+  }
 }
 
 export async function checkRedis(url: string | undefined, timeoutMs: number, required: boolean): Promise<CheckResult> {
@@ -239,11 +269,17 @@ export async function runChecks(o: DoctorOptions): Promise<CheckResult[]> {
     checkRedis(o.redis, o.timeoutMs, o.redis !== undefined),
     ...o.databases.map((d) => checkDatabase(d, o.timeoutMs)),
   ])
+  // Each configured adapter against each database, one at a time (Prisma may generate its client once).
+  const adapters: CheckResult[] = []
+  for (const a of o.adapters) {
+    if (o.databases.length === 0) adapters.push(checkAdapter(a))
+    for (const d of o.databases) adapters.push(ORM_ADAPTERS.includes(a) ? await checkAdapterOnDatabase(a, d, o.timeoutMs) : checkAdapter(a))
+  }
   return [
     checkNode(),
     native,
     ...(dbs.length > 0 ? dbs : [{ check: 'database', verdict: 'skip' as const, detail: 'not configured (pass --db or set DATABASE_URL)', required: false }]),
-    ...o.adapters.map(checkAdapter),
+    ...adapters,
     redis!,
     ...checkPayments(o.env, o.require.includes('payments')),
     checkPm2(o.require.includes('pm2')),
