@@ -80,6 +80,17 @@ export class RedisKeyringNotifier extends RedisBacked {
     }
   }
 
+  /**
+   * Reload `keyring` (anything with `reload()`, e.g. the runtime `Keyring`) whenever another instance
+   * announces a rotation of `ring`, or after a reconnect. Resolves once subscribed.
+   */
+  attach(keyring: { reload(): Promise<void> }, ring: string): Promise<() => void> {
+    return this.subscribe((n) => {
+      if (n.ring !== ring && n.ring !== '*') return
+      keyring.reload().catch((err: unknown) => this.log.error({ ring, err: (err as Error).message }, 'keyring reload after a rotation notice failed'))
+    })
+  }
+
   #emit(notice: KeyringRotationNotice): void {
     for (const l of this.#listeners) {
       try {

@@ -181,6 +181,14 @@ describe.skipIf(!REDIS_URL)('Redis stores', () => {
       expect(gotB[0]).toMatchObject({ ring: 'webhooks', activeKeyId: 'k2', origin: a.origin })
       await sleep(50)
       expect(gotA).toHaveLength(0)
+      // attach(): a key ring on instance b reloads on notices for its ring only.
+      let reloads = 0
+      await b.attach({ reload: async () => void reloads++ }, 'sessions')
+      await a.publish('webhooks', 'k3')
+      await a.publish('sessions', 's2')
+      await until(() => reloads === 1)
+      await sleep(50)
+      expect(reloads).toBe(1)
     } finally {
       await a.close()
       await b.close()
