@@ -1,9 +1,9 @@
 // What `ecom start --redis <url>` plugs into the start code: option parsing and the store choice.
+// Kept free of heavy imports (ioredis, prom-client, pino): start loads this on every boot, Redis or not.
 import { InvalidOptionError } from '../../errors.js'
+import type { RateLimitResult, RateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
-import { validateRedisUrl } from './client.js'
-import type { RateLimitStore } from '../edge/rate-limit-store.js'
-import { RedisRateLimitStore, type FailMode } from './rate-limit-store.js'
+import type { FailMode } from './rate-limit-store.js'
 
 /** Shared state in Redis for `ecom start`, so several instances (machines) share one quota. */
 export interface StartRedisOptions {
@@ -28,11 +28,49 @@ export function resolveStartRedis(
   if (failMode !== 'open' && failMode !== 'closed') {
     throw new InvalidOptionError(`options.redisFailMode must be "open" or "closed", got ${JSON.stringify(failMode)}`)
   }
-  return { url: validateRedisUrl(input.redis, 'options.redis'), failMode, keyPrefix: input.redisPrefix ?? `ecom:${appName}:` }
+  let protocol = ''
+  try {
+    protocol = new URL(input.redis).protocol
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new InvalidOptionError(`options.redis must be a redis:// or rediss:// URL, got ${JSON.stringify(input.redis)}`)
+  }
+  return { url: input.redis, failMode, keyPrefix: input.redisPrefix ?? `ecom:${appName}:` }
+}
+
+/** Loads the Redis store (and ioredis) on the first hit, so a start without --redis never pays for it. */
+class LazyRedisRateLimitStore implements RateLimitStore {
+  #store: Promise<RateLimitStore> | undefined
+
+  constructor(
+    readonly redis: StartRedisOptions,
+    readonly logger: Logger
+  ) {
+    // Connect right away so the first requests do not wait for the TCP handshake.
+    void this.#get().catch(() => {})
+  }
+
+  #get(): Promise<RateLimitStore> {
+    this.#store ??= import('./rate-limit-store.js').then(
+      ({ RedisRateLimitStore }) =>
+        new RedisRateLimitStore({ redis: this.redis.url, keyPrefix: this.redis.keyPrefix, failMode: this.redis.failMode, logger: this.logger })
+    )
+    return this.#store
+  }
+
+  async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+    return (await this.#get()).hit(key, limit, windowMs)
+  }
+
+  async close(): Promise<void> {
+    if (this.#store) await (await this.#store).close?.()
+  }
 }
 
 /** The rate-limit store a process uses: Redis when configured, else the one `fallback` makes. */
 export function selectRateLimitStore<T extends RateLimitStore>(redis: StartRedisOptions | null | undefined, logger: Logger, fallback: () => T): RateLimitStore | T {
   if (!redis) return fallback()
-  return new RedisRateLimitStore({ redis: redis.url, keyPrefix: redis.keyPrefix, failMode: redis.failMode, logger })
+  return new LazyRedisRateLimitStore(redis, logger)
 }

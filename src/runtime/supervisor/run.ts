@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { EntryNotFoundError, InvalidOptionError } from '../../errors.js'
-import { createLogger } from '../logger.js'
+import { createLazyLogger } from '../logger.js'
 import { listenControl } from './control-socket.js'
 import type { StartOptions } from './options.js'
 import type { Supervisor } from './status.js'
@@ -25,7 +25,7 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
       throw new InvalidOptionError(`options.envFile must be a readable .env file, got "${options.envFile}": ${(err as Error).message}`, { cause: err })
     }
   }
-  const logger = createLogger({ base: { pid: process.pid, role: options.workers === 1 ? 'single' : 'primary' } })
+  const logger = createLazyLogger({ base: { pid: process.pid, role: options.workers === 1 ? 'single' : 'primary' } })
   // Each mode loads only its own modules: the cluster primary never loads the edge or prom-client
   // before its workers are forked.
   const supervisor: Supervisor =

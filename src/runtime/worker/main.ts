@@ -3,7 +3,7 @@
 import { isEcomError } from '../../errors.js'
 import { IpcRateLimitStore } from '../edge/rate-limit-ipc.js'
 import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook (issue 7)
-import { createLogger } from '../logger.js'
+import { createLazyLogger } from '../logger.js'
 import { httpMetrics } from '../edge/http-metrics.js'
 import type { StartOptions } from '../supervisor/options.js'
 import { isTagged, type MetricsSnapshotReply, type MetricsSnapshotRequest, type DrainCommand, type WorkerFatal, type WorkerStats } from '../supervisor/ipc.js'
@@ -12,7 +12,7 @@ import { EcomServer } from './server.js'
 
 const options = JSON.parse(process.env.ECOM_START_CONFIG ?? '{}') as StartOptions
 const slot = Number(process.env.ECOM_WORKER_ID ?? 0)
-const logger = createLogger({ base: { pid: process.pid, worker: slot } })
+const logger = createLazyLogger({ base: { pid: process.pid, worker: slot } })
 
 // A terminal's Ctrl-C reaches the whole process group; the primary decides how the cluster stops.
 process.on('SIGINT', () => {})
