@@ -8,7 +8,7 @@ import { planMigration } from '../orm/migrate/plan.js'
 import { migrate } from '../orm/migrate/runner.js'
 import { generatePrismaClient, type PrismaProvider } from '../orm/prisma/generate.js'
 import { defineSchema, type Schema, type SchemaInput, type SchemaSnapshot } from '../orm/schema.js'
-import { parseDatabaseUrl } from '../orm/url.js'
+import { defaultDatabaseUrl, parseDatabaseUrl } from '../orm/url.js'
 
 const PROVIDERS: PrismaProvider[] = ['sqlite', 'postgresql', 'mysql']
 
@@ -70,14 +70,12 @@ export function register(program: Command): void {
   orm
     .command('migrate')
     .description('apply pending migrations; refuses when an applied migration was changed')
-    .option('--url <url>', 'database URL (file:, postgres://, mysql:// or mariadb://); default $ECOM_DATABASE_URL')
+    .option('--url <url>', 'database URL (file:, postgres://, mysql:// or mariadb://); default $ECOM_DATABASE_URL, else file:./ecom.db')
     .option('--migrations <dir>', 'migrations directory', 'migrations')
     .option('--schema <file>', 'also check that the migrations cover this model definition')
     .option('--export <name>', 'the export holding the model definition', 'schema')
     .action(async (opts: { url?: string; migrations: string; schema?: string; export: string }) => {
-      const url = opts.url ?? process.env.ECOM_DATABASE_URL
-      if (!url) throw new InvalidOptionError('--url is required (or set ECOM_DATABASE_URL)')
-      const db = parseDatabaseUrl(url, '--url')
+      const db = parseDatabaseUrl(opts.url ?? defaultDatabaseUrl(), '--url')
       const migrations = readMigrations(resolve(opts.migrations))
       if (migrations.length === 0) throw new OrmMigrationError(`no migrations in ${resolve(opts.migrations)}: run ecom orm generate first`)
       if (opts.schema) {

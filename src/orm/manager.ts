@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { channel } from 'node:diagnostics_channel'
 import { debuglog } from 'node:util'
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import {
   EcomError,
   InvalidOptionError,
@@ -13,13 +12,13 @@ import {
 import { getRegistry } from '../runtime/metrics.js'
 import { Lock, type AdapterSession, type OrmAdapter } from './adapter.js'
 import { normalizeError } from './driver-errors.js'
+import { ormMetrics, queryChannel } from './observe.js'
 import { Repository, type Executor } from './repository.js'
 import type { Model, Schema } from './schema.js'
 
 const debug = debuglog('ecom')
 
-/** Published once per adapter call: `{ adapter, orm, dialect, model, operation, durationMs, error?, fallbackFrom? }`. */
-export const queryChannel = channel('ecom:orm:query')
+export { queryChannel }
 
 export interface OrmManagerOptions {
   schema: Schema
@@ -62,17 +61,6 @@ export interface Transaction {
   repo(model: string): Repository
 }
 
-function metrics(registry: Registry) {
-  const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make()
-  return {
-    queries: get('ecom_orm_queries_total', () => new Counter({ name: 'ecom_orm_queries_total', help: 'ORM calls by adapter, operation and outcome', labelNames: ['adapter', 'operation', 'outcome'], registers: [registry] })),
-    duration: get('ecom_orm_query_duration_seconds', () => new Histogram({ name: 'ecom_orm_query_duration_seconds', help: 'ORM call latency by adapter and operation', labelNames: ['adapter', 'operation'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry] })),
-    errors: get('ecom_orm_errors_total', () => new Counter({ name: 'ecom_orm_errors_total', help: 'ORM errors by adapter, operation and code', labelNames: ['adapter', 'operation', 'code'], registers: [registry] })),
-    failovers: get('ecom_orm_failovers_total', () => new Counter({ name: 'ecom_orm_failovers_total', help: 'Calls retried on another adapter', labelNames: ['from', 'to'], registers: [registry] })),
-    healthy: get('ecom_orm_adapter_healthy', () => new Gauge({ name: 'ecom_orm_adapter_healthy', help: '1 when the adapter takes calls, 0 while benched', labelNames: ['adapter'], registers: [registry] })),
-  }
-}
-
 /** Which SQLite lock the current async context holds exclusively (inside a transaction). */
 const inSqliteTransaction = new AsyncLocalStorage<Lock>()
 
@@ -90,11 +78,12 @@ export class OrmManager {
   #slots: Slot[]
   #active: string
   #opts: Required<Pick<OrmManagerOptions, 'benchMs' | 'maxBenchMs' | 'healthCheckIntervalMs'>>
-  #m: ReturnType<typeof metrics>
+  #m: ReturnType<typeof ormMetrics>
   #locks = new Map<string, Lock>()
   #timer: NodeJS.Timeout | undefined
   #repos = new Map<string, Repository>()
   #activeSlot: Slot
+  #connected = false
   #children = new Map<string, { ok: { inc(): void }; err: { inc(): void }; duration: { observe(v: number): void } }>()
 
   constructor(options: OrmManagerOptions) {
@@ -123,11 +112,13 @@ export class OrmManager {
     this.#active = options.active ?? this.#slots[0]!.name
     if (!names.has(this.#active)) throw new InvalidOptionError(`options.active must name an adapter (${[...names].join(', ')}), got "${this.#active}"`)
     this.#activeSlot = this.#slot(this.#active)
-    this.#m = metrics(options.registry ?? getRegistry())
+    this.#m = ormMetrics(options.registry ?? getRegistry())
   }
 
   /** Connect every adapter. Ones that fail are benched; when none connects the first error is thrown. */
   async connect(): Promise<void> {
+    if (this.#connected) return
+    this.#connected = true
     const results = await Promise.allSettled(this.#slots.map((s) => s.adapter.connect()))
     const errors: unknown[] = []
     results.forEach((r, i) => {

@@ -60,3 +60,10 @@ export function parseDatabaseUrl(url: string, optionPath = 'url'): DatabaseUrl {
     target: `${host}:${port}`,
   }
 }
+
+/** SQLite is the embedded default: `$ECOM_DATABASE_URL`, else the file `./ecom.db`. */
+export const DEFAULT_DATABASE_URL = 'file:./ecom.db'
+
+export function defaultDatabaseUrl(): string {
+  return process.env.ECOM_DATABASE_URL || DEFAULT_DATABASE_URL
+}

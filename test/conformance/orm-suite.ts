@@ -32,8 +32,10 @@ function rawJson(v: unknown): unknown {
   return typeof v === 'string' ? JSON.parse(v) : v
 }
 
+/** A stored timestamp in epoch ms: SQLite keeps ms, pg gives a Date, MariaDB's DATETIME text is UTC. */
 function rawTime(v: unknown): number {
   if (v instanceof Date) return v.getTime()
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\d \d/.test(v)) return new Date(`${v.replace(' ', 'T')}Z`).getTime()
   return Number(v)
 }
 
@@ -189,6 +191,11 @@ export function ormConformance(kind: DbKind): void {
           expect(await customers().findById(2147483647)).toBeNull()
           expect(await customers().count()).toBe(5)
           expect(await customers().count({ vip: true, balance: { gt: 100 } })).toBe(2)
+          await customers().updateMany({ name: 'Eve' }, { prefs: { tier: 'gold' } })
+          expect(await names({ prefs: { isNull: false } })).toEqual(['Eve'])
+          expect(await customers().count({ prefs: null })).toBe(4)
+          expect(await customers().updateMany({ name: 'Eve' }, { prefs: null })).toBe(1)
+          expect(await customers().count({ prefs: { isNull: true } })).toBe(5)
         })
 
         it('find: contains / startsWith / endsWith, case-sensitive and -insensitive, with LIKE wildcards as data', async () => {

@@ -88,9 +88,15 @@ describe('ecom orm generate / migrate (real CLI)', () => {
   })
 
   it('usage errors exit 2; an unreachable database names host and port', async () => {
-    const noUrl = await runCli(['orm', 'migrate', '--migrations', 'mig'], { cwd: dir, env: { ECOM_DATABASE_URL: '' } })
-    expect(noUrl.code).toBe(2)
-    expect(noUrl.stderr).toContain('--url is required')
+    const badUrl = await runCli(['orm', 'migrate', '--url', 'redis://127.0.0.1/0', '--migrations', 'mig'], { cwd: dir })
+    expect(badUrl.code).toBe(2)
+    expect(badUrl.stderr).toContain('--url must start with file:, postgres://, mysql:// or mariadb://')
+    const noSchema = await runCli(['orm', 'generate', '--no-client'], { cwd: dir })
+    expect(noSchema.code).toBe(2)
+    // without --url: $ECOM_DATABASE_URL, else ./ecom.db in the working directory
+    const dflt = await runCli(['orm', 'migrate', '--migrations', 'mig'], { cwd: dir, env: { ECOM_DATABASE_URL: '' } })
+    expect(dflt.stdout).toContain(`${join(dir, 'ecom.db')}: applied 0001_init`)
+    expect(dflt.code).toBe(0)
     const down = await runCli(['orm', 'migrate', '--url', 'postgres://postgres@127.0.0.1:1/test', '--migrations', 'mig'], { cwd: dir })
     expect(down.code).toBe(1)
     expect(down.stderr).toContain('127.0.0.1:1')

@@ -3,15 +3,15 @@ import { updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } 
 import { normalizeError, connectionError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
-import { parseDatabaseUrl, type DatabaseUrl } from '../url.js'
+import { defaultDatabaseUrl, parseDatabaseUrl, type DatabaseUrl } from '../url.js'
 import { markCanonical, type Row } from '../values.js'
 import { likePattern, type Cond } from '../where.js'
 
 type Any = any
 
 export interface DrizzleAdapterOptions {
-  /** `file:./app.db`, `postgres://...` or `mysql://` / `mariadb://...` */
-  url: string
+  /** `file:./app.db`, `postgres://…` or `mysql://` / `mariadb://…`. @default $ECOM_DATABASE_URL, else `file:./ecom.db` */
+  url?: string
   /** Pool size for PostgreSQL and MySQL. @default 5 */
   poolSize?: number
 }
@@ -45,7 +45,7 @@ export class DrizzleAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: DrizzleAdapterOptions,
   ) {
-    this.db = parseDatabaseUrl(options.url, 'drizzle.url')
+    this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'drizzle.url')
     this.dialect = this.db.dialect
   }
 

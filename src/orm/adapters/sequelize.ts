@@ -3,7 +3,7 @@ import { updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } 
 import { connectionError, normalizeError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
-import { parseDatabaseUrl, type DatabaseUrl } from '../url.js'
+import { defaultDatabaseUrl, parseDatabaseUrl, type DatabaseUrl } from '../url.js'
 import type { Row } from '../values.js'
 import { likePattern, type Cond } from '../where.js'
 import { globPattern } from './drizzle.js'
@@ -12,7 +12,8 @@ import { createSqlite3Shim } from './sqlite3-shim.js'
 type Any = any
 
 export interface SequelizeAdapterOptions {
-  url: string
+  /** `file:./app.db`, `postgres://…` or `mysql://` / `mariadb://…`. @default $ECOM_DATABASE_URL, else `file:./ecom.db` */
+  url?: string
   /** Pool size for PostgreSQL and MySQL. @default 5 */
   poolSize?: number
 }
@@ -40,7 +41,7 @@ export class SequelizeAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: SequelizeAdapterOptions,
   ) {
-    this.db = parseDatabaseUrl(options.url, 'sequelize.url')
+    this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'sequelize.url')
     this.dialect = this.db.dialect
   }
 

@@ -82,7 +82,7 @@ export async function freshDb(kind: DbKind, prefix: string): Promise<RawDb> {
   }
   const mariadb = require('mariadb')
   const base = new URL(process.env.ECOM_TEST_MARIADB_URL!)
-  const c = await mariadb.createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username) || 'root', password: decodeURIComponent(base.password), timezone: 'Z', bigIntAsNumber: false })
+  const c = await mariadb.createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username) || 'root', password: decodeURIComponent(base.password), dateStrings: true, bigIntAsNumber: false })
   await c.query(`DROP DATABASE IF EXISTS \`${name}\``)
   await c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`)
   await c.query(`USE \`${name}\``)
