@@ -96,6 +96,8 @@ interface Sent {
   op: Op
   ref?: string
   body: Record<string, unknown>
+  /** The modification's amount has been counted in `Known` (a replay must not count it twice). */
+  counted?: boolean
 }
 /** What the adapter learnt of a payment: Adyen's modification answers do not carry totals. */
 interface Known {
@@ -222,6 +224,8 @@ export class AdyenAdapter implements PaymentAdapter {
   async #send(callerKey: string, sent: Sent, ctx: CallContext): Promise<ProviderResult> {
     const { sdk, checkout } = await this.#load()
     const idempotencyKey = fitKey(callerKey, KEY_MAX)
+    const prior = this.#sent.get(idempotencyKey)
+    if (prior && prior !== sent && prior.op === sent.op && prior.ref === sent.ref) sent.counted = prior.counted
     this.#remember(idempotencyKey, sent)
     const opts = {
       idempotencyKey,
@@ -291,12 +295,13 @@ export class AdyenAdapter implements PaymentAdapter {
     let status: ProviderPaymentStatus
     if (op === 'void') status = 'voided'
     else if (op === 'capture') {
-      if (k && amount) k.captured = Math.min(k.authorized, k.captured + amount.amount)
+      if (k && amount && !sent.counted) k.captured = Math.min(k.authorized, k.captured + amount.amount)
       status = k && k.captured < k.authorized ? 'partially_captured' : 'captured'
     } else {
-      if (k && amount) k.refunded = Math.min(k.captured, k.refunded + amount.amount)
+      if (k && amount && !sent.counted) k.refunded = Math.min(k.captured, k.refunded + amount.amount)
       status = k && k.refunded < k.captured ? 'partially_refunded' : 'refunded'
     }
+    sent.counted = true
     // Adyen accepts modifications asynchronously ("received"); the webhook tells the final word.
     return result('adyen', { outcome: 'approved', code: 'approved', providerReference: ref, status, amount, providerCode: res.status, message: res.pspReference ? `modification ${res.pspReference}` : undefined })
   }

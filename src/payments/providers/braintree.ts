@@ -44,8 +44,14 @@ export interface BraintreeAdapterOptions {
   httpAgent?: unknown
   /** Search by order id before every sale, not only before a retry. @default false */
   searchBeforeEverySale?: boolean
-  /** The merchant account's currency (Braintree answers amounts in it). @default 'USD' */
+  /** The default merchant account's currency (Braintree answers amounts in it). @default 'USD' */
   currency?: string
+  /**
+   * Merchant account per currency (`{ EUR: 'mystore_eur' }`): a sale in one of these currencies is sent
+   * to its account. A currency with no account, other than `currency`, is refused as a config error
+   * rather than charged in the wrong currency.
+   */
+  merchantAccountIds?: Readonly<Record<string, string>>
 }
 
 const ORDER_ID_MAX = 255
@@ -139,6 +145,11 @@ export class BraintreeAdapter implements PaymentAdapter {
     if (typeof nonce !== 'string') {
       return result('braintree', { outcome: 'technical_failure', code: 'config_error', message: 'the payment method has no Braintree nonce' })
     }
+    const currency = req.amount.currency
+    const account = this.#options.merchantAccountIds?.[currency]
+    if (!account && currency !== this.#currency()) {
+      return result('braintree', { outcome: 'technical_failure', code: 'config_error', message: `no Braintree merchant account for ${currency} (the default account settles in ${this.#currency()})` })
+    }
     const orderId = fitKey(ctx.idempotencyKey, ORDER_ID_MAX)
     return this.#call(ctx, async (gateway) => {
       if (ctx.replay || this.#options.searchBeforeEverySale || this.#sentOrders.has(orderId)) {
@@ -150,6 +161,7 @@ export class BraintreeAdapter implements PaymentAdapter {
         amount: toDecimal(req.amount),
         paymentMethodNonce: nonce,
         orderId,
+        ...(account ? { merchantAccountId: account } : {}),
         ...(this.#options.paymentIdCustomField ? { customFields: { [this.#options.paymentIdCustomField]: req.paymentId } } : {}),
         options: { submitForSettlement: req.capture },
       } as never)) as unknown as BtResult
@@ -430,6 +442,7 @@ export async function createAdapter(options: AdapterOptions<'braintree'>): Promi
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.searchBeforeEverySale === true ? { searchBeforeEverySale: true } : {}),
     ...(typeof options.currency === 'string' ? { currency: options.currency } : {}),
+    ...(options.merchantAccountIds && typeof options.merchantAccountIds === 'object' ? { merchantAccountIds: options.merchantAccountIds as Record<string, string> } : {}),
     ...(options.httpAgent ? { httpAgent: options.httpAgent } : {}),
     ...(typeof options.paymentIdCustomField === 'string' ? { paymentIdCustomField: options.paymentIdCustomField }
       : options.sandboxUrl ? { paymentIdCustomField: 'ecom_payment_id' } : {}),

@@ -3,7 +3,8 @@
  * Idempotency: the caller's key (hashed to Square's 45-character limit) is the `idempotency_key` of
  * CreatePayment, UpdatePayment and RefundPayment. The SDK's own retries are off (`maxRetries: 0`): the
  * router decides. Without a payment id, status is resolved by finding the payment that carries the
- * attempt's marker in its note, and, when none is found, by `payments.cancelByIdempotencyKey`.
+ * attempt's marker in its note (a pure read); `cancelAttempt` abandons an attempt with
+ * `payments.cancelByIdempotencyKey`.
  */
 import { WebhookPayloadError, WebhookSignatureError } from '../../errors.js'
 import type {
@@ -42,7 +43,7 @@ export interface SquareAdapterOptions {
   timeoutMs?: number
   /** A fetch to send requests with (e.g. the pooled HTTP client's). @default globalThis.fetch */
   fetch?: typeof fetch
-  /** How many recent payments a status lookup by idempotency key scans. @default 500 */
+  /** How many recent payments a status lookup by idempotency key scans. @default 2000 */
   lookupScanLimit?: number
 }
 
@@ -123,7 +124,14 @@ export class SquareAdapter implements PaymentAdapter {
         },
         this.#req(ctx),
       )
-      return paymentResult(res.payment)
+      if (!ctx.replay || !res.payment?.id) return paymentResult(res.payment)
+      // A replay is answered with the stored first response; the payment may have moved since (a
+      // status lookup may have canceled it by key): report what it is now.
+      const now = (await client.payments.get({ paymentId: res.payment.id }, this.#req(ctx))).payment
+      if (now?.status === 'CANCELED') {
+        return result('square', { outcome: 'technical_failure', code: 'processing_error', providerReference: now.id ?? undefined, status: 'voided', providerCode: 'CANCELED', message: 'the attempt\'s payment was canceled (by idempotency key); it holds no funds' })
+      }
+      return paymentResult(now)
     })
   }
 
@@ -175,11 +183,14 @@ export class SquareAdapter implements PaymentAdapter {
       if (status === 'REJECTED' || status === 'FAILED') {
         return result('square', { outcome: 'hard_decline', code: 'processing_error', providerReference: ref, providerCode: status })
       }
+      // Read the payment back: a replayed refund must not be counted twice.
+      const after = (await client.payments.get({ paymentId: ref }, this.#req(ctx))).payment
+      const refundedNow = Number(after?.refundedMoney?.amount ?? already + value.amount)
       return result('square', {
         outcome: 'approved',
         code: 'approved',
         providerReference: ref,
-        status: already + value.amount >= total ? 'refunded' : 'partially_refunded',
+        status: refundedNow >= total ? 'refunded' : 'partially_refunded',
         amount: value,
         providerCode: status ?? undefined,
       })
@@ -194,24 +205,38 @@ export class SquareAdapter implements PaymentAdapter {
       const key = fitKey(lookup.idempotencyKey, KEY_MAX)
       const found = await this.#findByKey(client, key, ctx)
       if (found) return paymentResult(found)
-      // Not among the recent payments scanned: cancel by key. Square answers success when no payment
-      // has the key (or it was only authorized, now voided), and refuses when one exists that cannot be
-      // canceled (completed): then it exists and the attempt stays unresolved rather than "not found".
+      // A pure read: no payment carries the attempt's marker among the recent ones. Canceling by key
+      // here would be unsafe: a cancel whose own answer is lost can land after a replay has made the
+      // payment, voiding what the router then believes authorized. `cancelAttempt` does it on purpose.
+      return result('square', { outcome: 'technical_failure', code: 'unknown', status: 'not_found', message: 'no recent Square payment carries this attempt\'s idempotency key' })
+    })
+  }
+
+  /**
+   * Abandon an attempt: `payments.cancelByIdempotencyKey`. Square voids the payment made with the key
+   * if it is still only authorized, and does nothing when none exists. Answers `voided` when nothing
+   * made with the key holds funds any more; a payment that cannot be canceled (completed) answers
+   * `ambiguous`/`unknown`. Call it before giving up on an unresolved Square attempt, never concurrently
+   * with a replay of the same attempt.
+   */
+  async cancelAttempt(lookup: StatusLookup, ctx: CallContext): Promise<ProviderResult> {
+    return this.#call(async ({ sdk, client }) => {
+      const key = fitKey(lookup.idempotencyKey, KEY_MAX)
       try {
         await client.payments.cancelByIdempotencyKey({ idempotencyKey: key }, this.#req(ctx))
       } catch (err) {
         if (err instanceof sdk.SquareError && err.statusCode !== undefined && err.statusCode < 500 && err.statusCode !== 429) {
-          return result('square', { outcome: 'ambiguous', code: 'unknown', status: 'unknown', httpStatus: err.statusCode, message: 'a Square payment has this idempotency key but was not found by the scan and cannot be canceled' })
+          return result('square', { outcome: 'ambiguous', code: 'unknown', status: 'unknown', httpStatus: err.statusCode, message: 'a Square payment made with this idempotency key cannot be canceled' })
         }
         throw err
       }
-      return result('square', { outcome: 'technical_failure', code: 'unknown', status: 'not_found', message: 'no Square payment with this idempotency key holds funds (none, or voided by key)' })
+      return result('square', { outcome: 'approved', code: 'approved', status: 'voided', message: 'nothing made with this idempotency key holds funds' })
     })
   }
 
   async #findByKey(client: SquareClient, key: string, ctx: CallContext): Promise<SqPayment | undefined> {
     const marker = noteMarker(key)
-    const limit = this.#options.lookupScanLimit ?? 500
+    const limit = this.#options.lookupScanLimit ?? 2000
     let seen = 0
     const page = await client.payments.list({ locationId: this.#options.locationId, sortOrder: 'DESC', limit: 100 }, this.#req(ctx))
     for await (const p of page) {

@@ -9,10 +9,13 @@
  * amount and payment method as an earlier successful one is gateway-rejected with reason `duplicate`.
  * The emulator settles at once, so a submitted transaction can be refunded right away. It knows one
  * custom field, `ecom_payment_id` (the merchant payment id, reported by `payments()`); any other custom
- * field is rejected as Braintree rejects fields not configured in the control panel.
+ * field is rejected as Braintree rejects fields not configured in the control panel. A sale's
+ * `merchant_account_id` ending in `_<currency>` settles in that currency (default USD), with that
+ * currency's decimals; the test amounts apply in major units of any currency, as on Braintree.
  */
 import { createHash, createHmac } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { currencyExponent } from '../model.js'
 import type { EmulatedPayment, ProviderEmulator, SandboxCredentials } from './types.js'
 import { header, mintId, parseJson, requestUrl, send, type EmulatorHost, type StoredAnswer } from './emulator-util.js'
 import { XmlNode, xmlDocument, type XmlValue } from './braintree-xml.js'
@@ -161,9 +164,13 @@ export class BraintreeEmulator implements ProviderEmulator {
   }
 
   #sale(input: Record<string, unknown>): StoredAnswer {
+    // Merchant accounts named `<anything>_<currency>` settle in that currency; the default one in USD.
+    const account = typeof input.merchant_account_id === 'string' ? input.merchant_account_id : undefined
+    const currency = account?.match(/_([a-z]{3})$/i)?.[1]?.toUpperCase() ?? 'USD'
     const amountText = typeof input.amount === 'string' || typeof input.amount === 'number' ? String(input.amount) : ''
-    if (!/^\d+(\.\d{1,2})?$/.test(amountText)) return validation('amount', amountText === '' ? '81502' : '81503', amountText === '' ? 'Amount is required.' : 'Amount is an invalid format.')
-    const amount = Math.round(Number(amountText) * 100)
+    const amount = minor(amountText, currency)
+    if (amount === undefined) return validation('amount', amountText === '' ? '81502' : '81503', amountText === '' ? 'Amount is required.' : 'Amount is an invalid format.')
+    if (amount === 0) return validation('amount', '81531', 'Amount must be greater than zero.')
     const nonce = typeof input.payment_method_nonce === 'string' ? input.payment_method_nonce : ''
     if (!nonce) return validation('base', '91508', 'Cannot determine payment method.')
     if (nonce === BRAINTREE_TEST_NONCES.luhnInvalid) return validation('number', '81715', 'Credit card number is invalid.', 'credit-card')
@@ -182,7 +189,7 @@ export class BraintreeEmulator implements ProviderEmulator {
       amount,
       authorized: amount,
       history: [],
-      currency: 'USD',
+      currency,
       ...(orderId ? { orderId } : {}),
       ...(typeof custom.ecom_payment_id === 'string' ? { paymentId: custom.ecom_payment_id } : {}),
       nonce,
@@ -198,10 +205,10 @@ export class BraintreeEmulator implements ProviderEmulator {
     }
     // Duplicate checking: Braintree rejects a repeat of a successful sale (same order, amount, method).
     const duplicate = orderId && [...this.#tx.values()].some((o) => o.type === 'sale' && o.fingerprint === t.fingerprint && !isDeclined(o.status))
-    const dollars = Math.floor(amount / 100)
+    const dollars = Math.floor(amount / 10 ** (currencyExponent(currency) ?? 2))
     if (duplicate) this.#reject(t, 'duplicate')
     else if (nonce === BRAINTREE_TEST_NONCES.gatewayRejectedFraud) this.#reject(t, 'fraud')
-    else if (amount === 500100) this.#reject(t, 'application_incomplete')
+    else if (amountText === '5001.00' || amountText === '5001') this.#reject(t, 'application_incomplete')
     else if (nonce.startsWith('fake-processor-declined')) this.#decline(t, '2000')
     else if (nonce.startsWith('fake-processor-failure') || dollars === 3000) this.#fail(t)
     else if (dollars >= 2000 && dollars <= 2999) this.#decline(t, String(dollars))
@@ -248,8 +255,8 @@ export class BraintreeEmulator implements ProviderEmulator {
 
   #submit(t: BtTransaction, input: Record<string, unknown>): StoredAnswer {
     if (t.status !== 'authorized') return validation('base', '91507', `Cannot submit for settlement unless status is authorized.`)
-    const amount = input.amount === undefined || input.amount === null ? t.amount : Math.round(Number(input.amount) * 100)
-    if (!Number.isSafeInteger(amount) || amount <= 0) return validation('amount', '81503', 'Amount is an invalid format.')
+    const amount = input.amount === undefined || input.amount === null ? t.amount : minor(String(input.amount), t.currency)
+    if (amount === undefined || amount <= 0) return validation('amount', '81503', 'Amount is an invalid format.')
     if (amount > t.amount) return validation('amount', '91522', 'Settlement amount cannot be more than the authorized amount.')
     this.#settle(t, amount)
     return xml(200, 'transaction', txXml(t))
@@ -271,8 +278,8 @@ export class BraintreeEmulator implements ProviderEmulator {
     if (t.type !== 'sale' || (t.status !== 'submitted_for_settlement' && t.status !== 'settled')) {
       return validation('base', '91506', 'Cannot refund transaction unless it is settled.')
     }
-    const amount = input.amount === undefined || input.amount === null ? t.settled - t.refunded : Math.round(Number(input.amount) * 100)
-    if (!Number.isSafeInteger(amount) || amount <= 0) return validation('amount', '81503', 'Amount is an invalid format.')
+    const amount = input.amount === undefined || input.amount === null ? t.settled - t.refunded : minor(String(input.amount), t.currency)
+    if (amount === undefined || amount <= 0) return validation('amount', '81503', 'Amount is an invalid format.')
     if (t.refunded + amount > t.settled) return validation('amount', '91521', 'Refund amount is too large.')
     if (t.refunded >= t.settled) return validation('base', '91512', 'Transaction has already been completely refunded.')
     const now = new Date().toISOString()
@@ -338,7 +345,21 @@ function isDeclined(s: BtStatus): boolean {
   return s === 'processor_declined' || s === 'failed' || s === 'gateway_rejected'
 }
 
-const money = (minor: number) => (minor / 100).toFixed(2)
+/** A decimal amount in major units to minor units, or undefined when it is not one for the currency. */
+function minor(text: string, currency: string): number | undefined {
+  const exp = currencyExponent(currency) ?? 2
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(text)
+  if (!m || (m[2] ?? '').length > exp) return undefined
+  const v = Number(m[1]! + (m[2] ?? '').padEnd(exp, '0'))
+  return Number.isSafeInteger(v) ? v : undefined
+}
+
+function major(amount: number, currency: string): string {
+  const exp = currencyExponent(currency) ?? 2
+  if (exp === 0) return String(amount)
+  const s = String(amount).padStart(exp + 1, '0')
+  return `${s.slice(0, -exp)}.${s.slice(-exp)}`
+}
 
 function txXml(t: BtTransaction): Record<string, XmlValue> {
   const card = NONCE_CARDS[t.nonce] ?? { type: 'Visa', bin: '411111', last4: '1111' }
@@ -347,8 +368,8 @@ function txXml(t: BtTransaction): Record<string, XmlValue> {
     status: t.status,
     type: t.type,
     currencyIsoCode: t.currency,
-    amount: money(t.amount),
-    merchantAccountId: 'ecomsandbox_usd',
+    amount: major(t.amount, t.currency),
+    merchantAccountId: `ecomsandbox_${t.currency.toLowerCase()}`,
     orderId: t.orderId ?? null,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
@@ -357,7 +378,7 @@ function txXml(t: BtTransaction): Record<string, XmlValue> {
     processorResponseType: t.processorResponseType,
     gatewayRejectionReason: t.gatewayRejectionReason ?? null,
     refundIds: t.refundIds,
-    statusHistory: t.history.map((h) => ({ __tag: 'status-event', status: h.status, amount: money(h.amount), timestamp: h.timestamp })),
+    statusHistory: t.history.map((h) => ({ __tag: 'status-event', status: h.status, amount: major(h.amount, t.currency), timestamp: h.timestamp })),
     refundedTransactionId: t.refundedTransactionId ?? null,
     creditCard: { bin: card.bin, last4: card.last4, cardType: card.type, expirationMonth: '12', expirationYear: '2030' },
     paymentInstrumentType: 'credit_card',

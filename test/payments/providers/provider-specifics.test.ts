@@ -20,7 +20,7 @@ afterAll(async () => {
   await sb?.close()
 })
 
-const ctx = (key = randomUUID(), extra: Partial<CallContext> = {}): CallContext => ({ paymentId: 'p', attempt: 1, idempotencyKey: key, ...extra })
+const ctx = (key: string = randomUUID(), extra: Partial<CallContext> = {}): CallContext => ({ paymentId: 'p', attempt: 1, idempotencyKey: key, ...extra })
 const usd = (amount: number) => ({ amount, currency: 'USD' })
 
 describe('square', () => {
@@ -41,21 +41,31 @@ describe('square', () => {
     expect(b.providerReference).toBe(a.providerReference)
   })
 
-  it('status by key beyond the scan: an authorization is canceled by key (not_found, voided at Square)', async () => {
+  it('status by key is a pure read: a payment beyond the scan is not_found and left as it is', async () => {
     const key = randomUUID()
     const auth = await square().authorize({ paymentId: 'scan-a', amount: usd(700), method: nonce, capture: false }, ctx(key))
     await square().authorize({ paymentId: 'scan-b', amount: usd(100), method: nonce, capture: true }, ctx())
-    const s = await square(1).status({ paymentId: 'scan-a', idempotencyKey: key }, ctx())
-    expect(s.status).toBe('not_found')
-    expect(sb.payments('square').find((p) => p.reference === auth.providerReference)).toMatchObject({ status: 'voided', captured: 0 })
+    expect((await square(1).status({ paymentId: 'scan-a', idempotencyKey: key }, ctx())).status).toBe('not_found')
+    expect(sb.payments('square').find((p) => p.reference === auth.providerReference)).toMatchObject({ status: 'authorized' })
+    // The router's next step, a replay with the same key, finds it: Square answers the first result.
+    const replay = await square().authorize({ paymentId: 'scan-a', amount: usd(700), method: nonce, capture: false }, ctx(key, { replay: true }))
+    expect(replay).toMatchObject({ outcome: 'approved', providerReference: auth.providerReference, status: 'authorized' })
   })
 
-  it('status by key beyond the scan: a completed payment that cannot be canceled stays unresolved, never not_found', async () => {
+  it('cancelAttempt voids an authorization made with the key; a replay then reports it voided, not approved', async () => {
     const key = randomUUID()
-    await square().authorize({ paymentId: 'scan-c', amount: usd(700), method: nonce, capture: true }, ctx(key))
-    await square().authorize({ paymentId: 'scan-d', amount: usd(100), method: nonce, capture: true }, ctx())
-    const s = await square(1).status({ paymentId: 'scan-c', idempotencyKey: key }, ctx())
-    expect(s).toMatchObject({ outcome: 'ambiguous', status: 'unknown' })
+    const req = { paymentId: 'cancel-a', amount: usd(700), method: nonce, capture: false }
+    const auth = await square().authorize(req, ctx(key))
+    expect(await square().cancelAttempt({ paymentId: 'cancel-a', idempotencyKey: key }, ctx())).toMatchObject({ outcome: 'approved', status: 'voided' })
+    expect(sb.payments('square').find((p) => p.reference === auth.providerReference)).toMatchObject({ status: 'voided', captured: 0 })
+    expect(await square().authorize(req, ctx(key, { replay: true }))).toMatchObject({ outcome: 'technical_failure', status: 'voided' })
+    expect(await square().cancelAttempt({ paymentId: 'none', idempotencyKey: randomUUID() }, ctx())).toMatchObject({ status: 'voided' })
+  })
+
+  it('cancelAttempt on a completed payment: cannot be canceled, stays unknown', async () => {
+    const key = randomUUID()
+    await square().authorize({ paymentId: 'cancel-c', amount: usd(700), method: nonce, capture: true }, ctx(key))
+    expect(await square().cancelAttempt({ paymentId: 'cancel-c', idempotencyKey: key }, ctx())).toMatchObject({ outcome: 'ambiguous', status: 'unknown' })
   })
 })
 
@@ -97,6 +107,26 @@ describe('braintree', () => {
     // A fresh adapter that does not know it is retrying: Braintree's duplicate check catches it.
     const b = await (await createBraintree({ credentials: sb.credentials.braintree, sandboxUrl: sb.url })).authorize(req, ctx(key))
     expect(b).toMatchObject({ outcome: 'approved', providerReference: a.providerReference })
+  })
+})
+
+describe('braintree currencies', () => {
+  const nonce = { type: 'card' as const, tokens: { braintree: 'fake-valid-nonce' } }
+  it('sends a currency to its merchant account, with that currency\'s decimals', async () => {
+    const a = await createBraintree({ credentials: sb.credentials.braintree, sandboxUrl: sb.url, merchantAccountIds: { EUR: 'ecomsandbox_eur', JPY: 'ecomsandbox_jpy' } })
+    const eur = await a.authorize({ paymentId: 'bt-eur', amount: { amount: 1999, currency: 'EUR' }, method: nonce, capture: true }, ctx())
+    expect(eur).toMatchObject({ outcome: 'approved', amount: { amount: 1999, currency: 'EUR' } })
+    const jpy = await a.authorize({ paymentId: 'bt-jpy', amount: { amount: 500, currency: 'JPY' }, method: nonce, capture: true }, ctx())
+    expect(jpy).toMatchObject({ outcome: 'approved', amount: { amount: 500, currency: 'JPY' } })
+    expect(sb.payments('braintree').find((p) => p.reference === jpy.providerReference)).toMatchObject({ currency: 'JPY', captured: 500 })
+  })
+
+  it('refuses a currency with no merchant account instead of charging it in another', async () => {
+    const a = await createBraintree({ credentials: sb.credentials.braintree, sandboxUrl: sb.url })
+    const before = sb.payments('braintree').length
+    const r = await a.authorize({ paymentId: 'bt-gbp', amount: { amount: 1000, currency: 'GBP' }, method: nonce, capture: true }, ctx())
+    expect(r).toMatchObject({ outcome: 'technical_failure', code: 'config_error' })
+    expect(sb.payments('braintree')).toHaveLength(before)
   })
 })
 
