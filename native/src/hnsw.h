@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -24,6 +25,22 @@ struct HnswError {
 };
 
 using Hit = std::pair<float, uint32_t>;  // (distance, label)
+
+// 64-byte aligned storage for vectors: with dim % 16 == 0 every vector starts on a cache line, so an
+// AVX-512 load never straddles two lines.
+template <class T>
+struct CacheAligned {
+  using value_type = T;
+  CacheAligned() = default;
+  template <class U>
+  CacheAligned(const CacheAligned<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  template <class U>
+  bool operator==(const CacheAligned<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const CacheAligned<U>&) const { return false; }
+};
 
 class Hnsw {
  public:
@@ -90,7 +107,7 @@ class Hnsw {
   std::atomic<uint32_t> count_{0};
   std::atomic<uint32_t> deleted_count_{0};
   size_t capacity_ = 0;
-  std::vector<float> data_;
+  std::vector<float, CacheAligned<float>> data_;
   std::vector<uint32_t> links0_;               // per id: [count, m0 links]
   std::vector<std::vector<uint32_t>> upper_;   // per id: level * [count, m links]
   std::vector<uint32_t> labels_;

@@ -221,15 +221,23 @@ export class ChecksumStream extends Transform {
   }
 }
 
+let autoAddon: NativeAddon | undefined | null = null
+// The one-shot functions are called per small buffer: resolve the default backend once.
+function addonFor(backend: Backend): NativeAddon | undefined {
+  if (backend !== 'auto') return resolveBackend(backend, 'backend')
+  if (autoAddon === null) autoAddon = resolveBackend('auto')
+  return autoAddon
+}
+
 /** CRC32C of `data`, continuing from `previous` (0 to start). */
 export function crc32c(data: Uint8Array, previous = 0, backend: Backend = 'auto'): number {
-  const addon = resolveBackend(backend, 'backend')
+  const addon = addonFor(backend)
   return addon ? addon.crc32c(data, previous) : crc32cTs(data, previous)
 }
 
 /** xxHash64 of `data` as an unsigned bigint. */
 export function xxhash64(data: Uint8Array, seed: bigint | number = 0n, backend: Backend = 'auto'): bigint {
-  const addon = resolveBackend(backend, 'backend')
-  const s = BigInt.asUintN(64, BigInt(seed))
+  const addon = addonFor(backend)
+  const s = typeof seed === 'bigint' && seed >= 0n && seed < 1n << 64n ? seed : BigInt.asUintN(64, BigInt(seed))
   return addon ? addon.xxhash64(data, s) : xxhash64Ts(data, s)
 }

@@ -145,16 +145,18 @@ describe.each(backends)('VectorIndex conformance (%s)', (backend) => {
   it('refuses synchronous calls while a batch runs instead of blocking', async () => {
     const idx = new VectorIndex({ dimensions: DIM, backend })
     const pending = idx.addBatch(ids, set.data)
-    // The addon starts the batch on a worker thread; the fallback yields after its first slice.
+    let done = false
+    void pending.then(() => (done = true))
+    // The addon runs the batch on a worker thread; the fallback yields between slices. Poll until it ends.
     let sawBusy = false
-    for (let i = 0; i < 200 && !sawBusy; i++) {
+    while (!done && !sawBusy) {
       try {
         idx.search(row(set.queries, 0), 1)
       } catch (err) {
         expect(err).toBeInstanceOf(VectorIndexBusyError)
         sawBusy = true
       }
-      await new Promise((r) => setImmediate(r))
+      await new Promise((r) => setTimeout(r, 1))
     }
     await pending
     expect(sawBusy).toBe(true)
