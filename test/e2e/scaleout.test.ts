@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freePort, startCli } from '../helpers/cli.js'
+import { freePort, runCli, startCli } from '../helpers/cli.js'
 import { REDIS_URL, uniquePrefix } from '../helpers/redis.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 
@@ -107,5 +107,18 @@ describe.skipIf(!REDIS_URL)('scale-out with Redis: two ecom start instances', ()
     expect(closed.output()).toMatch(/redis reachable again/)
     expect(await metricValue(pc, 'ecom_redis_up')).toBe(2)
     await proxy.down()
+  })
+})
+
+describe('ecom start --redis: bad input', () => {
+  it.each([
+    [['--redis', 'http://127.0.0.1:6379'], 'options.redis must be a redis:// or rediss:// URL'],
+    [['--redis', 'redis://127.0.0.1:6379', '--redis-fail', 'sideways'], 'options.redisFailMode must be "open" or "closed"'],
+    [['--redis-fail', 'closed'], 'need options.redis'],
+  ])('%j is a usage error', async (flags, message) => {
+    const r = await runCli(['start', ENTRY, '--port', '0', ...flags])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(message)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
   })
 })
