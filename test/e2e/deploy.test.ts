@@ -195,6 +195,11 @@ describe('ecom deploy pm2: a real PM2 daemon under a temporary PM2_HOME', () => 
   it('--stop drains and removes the apps; --kill-daemon ends PM2', async () => {
     const a = await runCli(['deploy', 'pm2', '--config', 'quota.config.cjs', '--stop'], { cwd: dir, env })
     expect(a.stdout).toContain(`stopped quota${quotaPort}`)
+    expect(await fetch(`http://127.0.0.1:${quotaPort}/`).then(() => 'up', () => 'down')).toBe('down')
+    // The deploy hook (--reload) starts an app that is not running.
+    const again = await runCli(['deploy', 'pm2', '--config', 'quota.config.cjs', '--reload'], { cwd: dir, env })
+    expect(again.stdout).toContain(`quota${quotaPort} was not running: started it`)
+    await waitReady(quotaPort)
     const b = await runCli(['deploy', 'pm2', '--config', 'load.config.cjs', '--stop', '--kill-daemon'], { cwd: dir, env })
     expect(b.stdout).toContain('stopped the PM2 daemon')
     expect(await fetch(`http://127.0.0.1:${loadPort}/`).then(() => 'up', () => 'down')).toBe('down')
