@@ -7,8 +7,8 @@ import { guardBody } from './body-limit.js'
 import { clientIp } from './client-ip.js'
 import type { ConnectionTracker } from './connections.js'
 import { httpMetrics, routeLabel } from './http-metrics.js'
-import { setRateLimitHeaders } from './rate-limit.js'
-import type { RateLimitStore } from './rate-limit-store.js'
+import { rateLimitPolicy, setRateLimitHeaders } from './rate-limit.js'
+import { isSyncStore, type RateLimitResult, type RateLimitStore } from './rate-limit-store.js'
 import type { EdgeRequest, EdgeResponse } from './request.js'
 
 export interface EdgeContext {
@@ -78,6 +78,8 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
   connections.onChange = (open) => (metrics.openConnections = open)
   const rl = options.rateLimit
   const store = rl ? ctx.store : null
+  const syncStore = store && isSyncStore(store) ? store : null
+  const policy = rl ? rateLimitPolicy(rl.limit, rl.windowMs) : ''
   const tooLarge = `request body larger than ${bodyLimit} bytes`
 
   // One listener function for every response, so the hot path allocates no closure for it.
@@ -142,13 +144,16 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
     if (!within) return refuse(res, new PayloadTooLargeError(tooLarge), true)
 
     if (!store || !rl) return run(req, res)
+    const decide = (r: RateLimitResult): void => {
+      if (res.writableEnded) return
+      setRateLimitHeaders(res, policy, r)
+      if (r.allowed) run(req, res)
+      else refuse(res, new RateLimitedError(), false)
+    }
+    // In-process counters answer at once; a remote store (the primary, Redis) is awaited.
+    if (syncStore) return decide(syncStore.hitSync(clientIp(req, trustProxy), rl.limit, rl.windowMs))
     store.hit(clientIp(req, trustProxy), rl.limit, rl.windowMs).then(
-      (r) => {
-        if (res.writableEnded) return
-        setRateLimitHeaders(res, rl.limit, rl.windowMs, r)
-        if (r.allowed) run(req, res)
-        else refuse(res, new RateLimitedError(), false)
-      },
+      decide,
       (err: unknown) => {
         // scale-out hook (issue 7): a fail-closed store (Redis `--redis-fail closed`) refuses with its status.
         if (isEcomError(err) && err.statusCode === 503) return refuse(res, err, false)

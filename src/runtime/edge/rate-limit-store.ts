@@ -16,13 +16,22 @@ export interface RateLimitStore {
   close?(): Promise<void>
 }
 
+/** A store that can also answer synchronously (in-process counters); the edge then skips a promise. */
+export interface SyncRateLimitStore extends RateLimitStore {
+  hitSync(key: string, limit: number, windowMs: number): RateLimitResult
+}
+
+export function isSyncStore(store: RateLimitStore): store is SyncRateLimitStore {
+  return typeof (store as Partial<SyncRateLimitStore>).hitSync === 'function'
+}
+
 interface Window {
   count: number
   resetAt: number
 }
 
 /** Fixed-window counters in a Map; expired windows are swept so idle clients do not pile up. */
-export class MemoryRateLimitStore implements RateLimitStore {
+export class MemoryRateLimitStore implements SyncRateLimitStore {
   readonly #windows = new Map<string, Window>()
   readonly #sweep: NodeJS.Timeout
 

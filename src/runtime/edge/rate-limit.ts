@@ -6,9 +6,13 @@ import type { RateLimitResult } from './rate-limit-store.js'
  * policy with its quota (q) and window in seconds (w); `RateLimit` gives what remains (r) and the
  * seconds until the window resets (t). A refused request also gets `Retry-After`.
  */
-export function setRateLimitHeaders(res: ServerResponse, limit: number, windowMs: number, r: RateLimitResult): void {
+export function rateLimitPolicy(limit: number, windowMs: number): string {
+  return `"default";q=${limit};w=${Math.max(1, Math.ceil(windowMs / 1000))}`
+}
+
+export function setRateLimitHeaders(res: ServerResponse, policy: string, r: RateLimitResult): void {
   const reset = Math.max(0, Math.ceil(r.resetMs / 1000))
-  res.setHeader('RateLimit-Policy', `"default";q=${limit};w=${Math.max(1, Math.ceil(windowMs / 1000))}`)
+  res.setHeader('RateLimit-Policy', policy)
   res.setHeader('RateLimit', `"default";r=${r.remaining};t=${reset}`)
   if (!r.allowed) res.setHeader('Retry-After', String(Math.max(1, reset)))
 }

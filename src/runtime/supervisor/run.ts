@@ -1,9 +1,12 @@
 import { existsSync, statSync } from 'node:fs'
+import { debuglog } from 'node:util'
 import { EntryNotFoundError, InvalidOptionError } from '../../errors.js'
 import { createLazyLogger } from '../logger.js'
 import { listenControl } from './control-socket.js'
 import type { StartOptions } from './options.js'
 import type { Supervisor } from './status.js'
+
+const debug = debuglog('ecom')
 
 export interface RunResult {
   /** True when a second signal cut the drain short. */
@@ -39,12 +42,14 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
     await supervisor.stop()
     return { stopped: true }
   })
+  debug('primary %d: forking workers %dms after process start', process.pid, Math.round(performance.now()))
   try {
     await supervisor.start()
   } catch (err) {
     await control.close()
     throw err
   }
+  debug('primary %d: all workers listening %dms after process start', process.pid, Math.round(performance.now()))
   // scale-out hook (issue 7): under PM2 (wait_ready in ecom's ecosystem file) say when every worker listens.
   if (process.send && process.env.pm_id !== undefined) process.send('ready')
   logger.info(

@@ -1,5 +1,6 @@
 // A cluster worker: load the user's entry, serve it behind the edge, report to the primary, drain on
 // request. Started by the primary through node:cluster with its configuration in ECOM_START_CONFIG.
+import { debuglog } from 'node:util'
 import { isEcomError } from '../../errors.js'
 import { IpcRateLimitStore } from '../edge/rate-limit-ipc.js'
 import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook (issue 7)
@@ -10,6 +11,7 @@ import { isTagged, type MetricsSnapshotReply, type MetricsSnapshotRequest, type 
 import { loadEntry } from './load-entry.js'
 import { EcomServer } from './server.js'
 
+const debug = debuglog('ecom')
 const options = JSON.parse(process.env.ECOM_START_CONFIG ?? '{}') as StartOptions
 const slot = Number(process.env.ECOM_WORKER_ID ?? 0)
 const logger = createLazyLogger({ base: { pid: process.pid, worker: slot } })
@@ -32,6 +34,7 @@ function fatal(err: unknown): void {
 }
 
 async function run(): Promise<void> {
+  debug('worker %d (slot %d): modules loaded %dms after process start', process.pid, slot, Math.round(performance.now()))
   let handler
   try {
     handler = await loadEntry(options.entry)
@@ -46,11 +49,13 @@ async function run(): Promise<void> {
     store: options.edge.rateLimit ? selectRateLimitStore(options.redis, logger, () => new IpcRateLimitStore()) : null,
     metricsText: async () => (await metrics).requestClusterMetrics(),
   })
+  debug('worker %d: entry loaded %dms after process start', process.pid, Math.round(performance.now()))
   try {
     await server.listen()
   } catch (err) {
     return fatal(err)
   }
+  debug('worker %d: listening %dms after process start', process.pid, Math.round(performance.now()))
   // prom-client is not needed to serve, so it loads once the worker is listening.
   const metrics = import('../metrics.js').then((m) => {
     httpMetrics().register(m.getRegistry())
