@@ -128,7 +128,10 @@ export class OrmManager {
         this.#bench(slot, r.reason instanceof EcomError ? r.reason : new OrmDriverError(String(r.reason), { cause: r.reason }))
       } else this.#m.healthy.set({ adapter: slot.name }, 1)
     })
-    if (errors.length === this.#slots.length) throw errors[0]
+    if (errors.length === this.#slots.length) {
+      this.#connected = false
+      throw errors[0]
+    }
     if (this.#opts.healthCheckIntervalMs > 0) {
       this.#timer = setInterval(() => void this.checkHealth().catch(() => {}), this.#opts.healthCheckIntervalMs)
       this.#timer.unref()

@@ -50,6 +50,8 @@ export class DrizzleAdapter implements OrmAdapter {
   }
 
   async connect(): Promise<void> {
+    this.#closed = false
+    this.#root = undefined
     const d = optional<Any>('drizzle-orm', 'the drizzle adapter')
     this.#o = { d, sql: d.sql }
     const db = this.db

@@ -54,6 +54,8 @@ export class PrismaAdapter implements OrmAdapter {
   }
 
   async connect(): Promise<void> {
+    this.#closed = false
+    this.#root = undefined
     const db = this.db
     const clientDir = this.options.clientDir ?? (await ensurePrismaClient({ schema: this.schema, provider: providerOf(this.dialect), cacheDir: this.options.cacheDir }))
     const gen = createRequire(join(clientDir, 'index.js'))(join(clientDir, 'index.js'))

@@ -46,6 +46,8 @@ export class SequelizeAdapter implements OrmAdapter {
   }
 
   async connect(): Promise<void> {
+    this.#closed = false
+    this.#root = undefined
     const S = optional<Any>('sequelize', 'the sequelize adapter')
     this.#S = S
     const db = this.db
