@@ -9,6 +9,10 @@
 namespace ecom {
 namespace {
 
+bool IsTyped(const Napi::Value& v, napi_typedarray_type type) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
 struct Field {
   std::vector<uint32_t> off;   // term -> start in data (pairs), size terms + 1
   std::vector<uint32_t> data;  // doc, tf, doc, tf, ...
@@ -62,7 +66,10 @@ class Bm25Scorer : public Napi::ObjectWrap<Bm25Scorer> {
   //       allowed: Uint8Array | null) -> [Uint32Array docs, Float64Array scores], best first
   Napi::Value Score(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Usage(env, info.Length() >= 7, "score(terms, fields, weights, bits, k1p1, delta, k, allowed)");
+    Usage(env, info.Length() >= 7 && IsTyped(info[0], napi_uint32_array) && IsTyped(info[1], napi_uint32_array) &&
+                   IsTyped(info[2], napi_float64_array) && IsTyped(info[3], napi_uint32_array) && info[4].IsNumber() &&
+                   info[5].IsNumber() && info[6].IsNumber(),
+          "score(terms: Uint32Array, fields: Uint32Array, weights: Float64Array, bits: Uint32Array, k1p1, delta, k, allowed)");
     auto terms = info[0].As<Napi::Uint32Array>();
     auto flds = info[1].As<Napi::Uint32Array>();
     auto weights = info[2].As<Napi::Float64Array>();
@@ -74,7 +81,8 @@ class Bm25Scorer : public Napi::ObjectWrap<Bm25Scorer> {
     Usage(env, flds.ElementLength() == nq && weights.ElementLength() == nq && qbits.ElementLength() == nq,
           "score: query arrays differ in length");
     const uint8_t* allowed = nullptr;
-    if (info.Length() > 7 && info[7].IsTypedArray()) {
+    if (info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined()) {
+      Usage(env, IsTyped(info[7], napi_uint8_array), "score: allowed must be a Uint8Array or null");
       auto a = info[7].As<Napi::Uint8Array>();
       Usage(env, a.ElementLength() >= ndocs_, "score: allowed mask is too short");
       allowed = a.Data();

@@ -95,6 +95,22 @@ export class LineSplitter extends Transform {
       callback()
       return
     }
+    if (this.parse && text !== undefined && out[3] === 1) {
+      // Hot path for ASCII NDJSON: parse each slice straight away.
+      const values: unknown[] = new Array(n)
+      let i = 0
+      try {
+        for (; i < n; i++) values[i] = JSON.parse(text.slice(out[4 + 2 * i], out[5 + 2 * i]))
+      } catch (err) {
+        const record = this.records + i + 1
+        callback(new NdjsonParseError(`record ${record} is not valid JSON: ${(err as Error).message}`, { cause: err, details: { record } }))
+        return
+      }
+      this.records += n
+      this.pushItems(values)
+      callback()
+      return
+    }
     this.emitItems(this.lines(buf, text, n), callback)
   }
 
