@@ -11,6 +11,10 @@ const suites: Array<() => Promise<{ suite: BenchSuite }>> = [
   () => import('./runtime.js'),
   () => import('./payments.js'),
   () => import('./orm.js'),
+  () => import('./native.js'),
+  () => import('./start.js'),
+  () => import('./orm.js'),
+  () => import('./payments.js'),
 ]
 
 function fmt(n: number): string {

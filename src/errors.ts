@@ -435,7 +435,86 @@ export class OrmPrismaGenerateError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // native
 
+export class NativeUnavailableError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_UNAVAILABLE'
+  static override readonly defaultMessage = 'the native addon is not available'
+}
+
+export class VectorIndexCorruptError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_INDEX_CORRUPT'
+  static override readonly defaultMessage = 'the vector index file is corrupted'
+}
+
+export class VectorIndexFormatError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_INDEX_FORMAT'
+  static override readonly defaultMessage = 'not an ecom vector index file, or an unsupported format version'
+}
+
+export class VectorIndexBusyError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_INDEX_BUSY'
+  static override readonly defaultMessage = 'the vector index is busy with a batch operation'
+  static override readonly retryable = true
+}
+
+export class DuplicateVectorIdError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_NATIVE_DUPLICATE_ID'
+  static override readonly defaultMessage = 'the id is already in the index'
+}
+
+export class UnknownVectorIdError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_NATIVE_UNKNOWN_ID'
+  static override readonly defaultMessage = 'the id is not in the index'
+}
+
+export class LineTooLongError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_LINE_TOO_LONG'
+  static override readonly defaultMessage = 'a line is longer than maxLineLength'
+}
+
+export class NdjsonParseError extends EcomError {
+  static override readonly code = 'ECOM_ERR_NATIVE_NDJSON_PARSE'
+  static override readonly defaultMessage = 'a line is not valid JSON'
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // generate, deploy, doctor, scale-out
 
+export class GenerateNameError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_GENERATE_NAME'
+  static override readonly defaultMessage = 'invalid name: use lowercase letters, digits and dashes, starting with a letter'
+}
+
+export class GenerateFileExistsError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_GENERATE_FILE_EXISTS'
+  static override readonly defaultMessage = 'a file to be written already exists (pass --force to overwrite)'
+}
+
+export class GenerateAppLayoutError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_GENERATE_APP_LAYOUT'
+  static override readonly defaultMessage = 'not an ecom app: the module registry (src/modules/index.ts with its ecom markers) was not found'
+}
+
+export class Pm2DeployError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DEPLOY_PM2'
+  static override readonly defaultMessage = 'the PM2 action failed'
+}
+
+export class RedisUnavailableError extends EcomError {
+  static override readonly code = 'ECOM_ERR_REDIS_UNAVAILABLE'
+  static override readonly defaultMessage = 'Redis is unreachable'
+  static override readonly statusCode = 503
+  static override readonly retryable = true
+}
+
+export class RedisLockBusyError extends EcomError {
+  static override readonly code = 'ECOM_ERR_REDIS_LOCK_BUSY'
+  static override readonly defaultMessage = 'the lock is held by another process'
+  static override readonly statusCode = 409
+  static override readonly retryable = true
+}
+
+export class DoctorFailedError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DOCTOR_FAILED'
+  static override readonly defaultMessage = 'a required check failed'
+}

@@ -11,6 +11,9 @@ type Register = (program: Command) => void
 async function loadCommands(): Promise<Register[]> {
   const modules: Array<{ register: Register }> = await Promise.all([
     // command modules are appended here, one line each
+    import('./generate.js'),
+    import('./deploy.js'),
+    import('./doctor.js'),
     import('./start.js'),
     import('./status.js'),
     import('./reload.js'),

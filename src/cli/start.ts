@@ -23,6 +23,9 @@ interface StartFlags {
   readyPath?: string
   accessLog?: boolean
   verbose?: boolean
+  redis?: string
+  redisFail?: string
+  redisPrefix?: string
 }
 
 export function register(program: Command): void {
@@ -51,6 +54,10 @@ export function register(program: Command): void {
     .option('--health-path <path>', 'liveness endpoint (default: /healthz)')
     .option('--ready-path <path>', 'readiness endpoint (default: /readyz)')
     .option('--access-log', 'log every request')
+    // scale-out hook (issue 7): docs/scale-out.md
+    .option('--redis <url>', 'keep the rate-limit quota in Redis, shared by every instance using the same URL and prefix')
+    .option('--redis-fail <mode>', 'while Redis is unreachable: "open" lets requests through, "closed" answers 503 (default: open)')
+    .option('--redis-prefix <prefix>', 'key prefix in Redis (default: ecom:<name>:)')
     .action(async (entry: string, flags: StartFlags, cmd: Command) => {
       const verbose = Boolean((cmd.optsWithGlobals() as { verbose?: boolean }).verbose)
       const options = resolveStartOptions({
@@ -76,6 +83,9 @@ export function register(program: Command): void {
         readyPath: flags.readyPath,
         accessLog: flags.accessLog,
         verbose,
+        redis: flags.redis,
+        redisFailMode: flags.redisFail,
+        redisPrefix: flags.redisPrefix,
       })
       // Loaded only for this command, so `ecom status` and `--help` stay quick.
       const { runStart } = await import('../runtime/supervisor/run.js')

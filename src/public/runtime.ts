@@ -1,5 +1,25 @@
 // The `ecom/runtime` entry. Named exports only, one line per public piece.
 export { VERSION } from '../version.js'
+// scale-out (issue 7): Redis-backed shared state, PM2 driver, generators, doctor checks
+export { RedisRateLimitStore } from '../runtime/redis/rate-limit-store.js'
+export type { RedisRateLimitStoreOptions, FailMode } from '../runtime/redis/rate-limit-store.js'
+export { RedisPaymentLock } from '../runtime/redis/payment-lock.js'
+export type { RedisPaymentLockOptions, PaymentLockHandle } from '../runtime/redis/payment-lock.js'
+export { RedisBreakerStore, SharedCircuitBreaker } from '../runtime/redis/breaker-store.js'
+export type { RedisBreakerStoreOptions } from '../runtime/redis/breaker-store.js'
+export { RedisKeyringNotifier } from '../runtime/redis/keyring-notice.js'
+export type { KeyringRotationNotice, RotationListener } from '../runtime/redis/keyring-notice.js'
+export type { RedisStoreOptions } from '../runtime/redis/client.js'
+export { Pm2Driver } from '../runtime/deploy/pm2-driver.js'
+export type { Pm2DriverOptions, Pm2AppStatus } from '../runtime/deploy/pm2-driver.js'
+export { buildEcosystem, renderEcosystem, resolveEcosystemOptions } from '../runtime/deploy/ecosystem.js'
+export type { EcosystemOptions, EcosystemInput } from '../runtime/deploy/ecosystem.js'
+export { generateApp, generateModule } from '../runtime/generate/generator.js'
+export type { GenerateOptions, GenerateResult } from '../runtime/generate/generator.js'
+export { parseName } from '../runtime/generate/names.js'
+export type { NameForms } from '../runtime/generate/names.js'
+export { runChecks } from '../runtime/doctor/checks.js'
+export type { CheckResult, DoctorOptions, Verdict } from '../runtime/doctor/checks.js'
 
 // ecom start: the clustered runtime and its hardened HTTP edge
 export { runStart, type RunResult } from '../runtime/supervisor/run.js'

@@ -20,7 +20,7 @@ import type {
   ProviderResult,
   WebhookHeaders,
 } from '../model.js'
-import { CircuitBreaker, ProviderHealth, type BreakerState } from './breaker.js'
+import { CircuitBreaker, ProviderHealth, type BreakerOptions, type BreakerState } from './breaker.js'
 import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js'
 import { paymentsMetrics, type PaymentsMetrics } from './metrics.js'
 import { eligible, rank } from './strategies.js'
@@ -63,6 +63,8 @@ export interface RouterOptions {
   store?: LedgerStore
   /** @default an in-process lock */
   lock?: PaymentLock
+  /** scale-out hook (issue 7): makes each provider's breaker, e.g. `RedisBreakerStore#breaker` to share state across instances. @default a process-local CircuitBreaker */
+  breaker?: (provider: ProviderName, options: BreakerOptions) => CircuitBreaker
   now?: () => number
   random?: () => number
 }
@@ -110,7 +112,8 @@ export class PaymentRouter {
     this.#metrics = paymentsMetrics()
     for (const name of Object.keys(this.config.providers) as ProviderName[]) {
       if (!this.#adapters[name]) throw new UnknownProviderError(`providers.${name}: configured, but no adapter was given for it`)
-      const b = new CircuitBreaker({ ...this.config.breaker, now: this.now })
+      const breakerOptions = { ...this.config.breaker, now: this.now }
+      const b = options.breaker?.(name, breakerOptions) ?? new CircuitBreaker(breakerOptions) // scale-out hook (issue 7)
       b.onChange = (s) => this.#metrics.breaker.set({ provider: name }, BREAKER_GAUGE[s])
       this.#breakers.set(name, b)
       this.#health.set(name, new ProviderHealth(this.config.health.latencyAlpha, this.config.health.successWindow))

@@ -1,5 +1,5 @@
 import type { RequestListener, ServerResponse } from 'node:http'
-import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError } from '../../errors.js'
+import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError, isEcomError } from '../../errors.js'
 import type { Logger } from '../logger.js'
 import type { EdgeOptions } from '../supervisor/options.js'
 import { guardBody } from './body-limit.js'
@@ -159,6 +159,8 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
     store.hit(clientIp(req, trustProxy), rl.limit, rl.windowMs).then(
       decide,
       (err: unknown) => {
+        // scale-out hook (issue 7): a fail-closed store (Redis `--redis-fail closed`) refuses with its status.
+        if (isEcomError(err) && err.statusCode === 503) return refuse(res, err, false)
         // A store that does not answer must not take the app down with it: let the request through.
         req.log.warn({ err }, 'rate-limit store failed; request let through')
         run(req, res)

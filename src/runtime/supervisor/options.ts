@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { basename, extname, resolve } from 'node:path'
 import { InvalidOptionError } from '../../errors.js'
+// scale-out hook (issue 7): Redis-backed shared state for `--redis`
+import { resolveStartRedis, type StartRedisOptions } from '../redis/start-hook.js'
 
 /** The hardened HTTP edge around the user's handler, in every worker. */
 export interface EdgeOptions {
@@ -48,6 +50,8 @@ export interface StartOptions {
   envFile: string | null
   verbose: boolean
   edge: EdgeOptions
+  /** scale-out hook (issue 7): shared state in Redis across instances, or null. @default null */
+  redis?: StartRedisOptions | null
 }
 
 export const EDGE_DEFAULTS: EdgeOptions = {
@@ -98,6 +102,10 @@ export interface StartInput {
   healthPath?: string
   readyPath?: string
   accessLog?: boolean
+  /** scale-out hook (issue 7) */
+  redis?: string
+  redisFailMode?: string
+  redisPrefix?: string
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }
@@ -189,7 +197,9 @@ export function resolveStartOptions(input: StartInput): StartOptions {
   if (edge.requestTimeoutMs !== 0 && edge.headersTimeoutMs > edge.requestTimeoutMs) {
     fail('options.headersTimeout', `at most options.requestTimeout (${edge.requestTimeoutMs}ms)`, input.headersTimeout)
   }
+  const redis = resolveStartRedis(input, name) // scale-out hook (issue 7)
   return {
+    ...(redis ? { redis } : {}),
     entry,
     name,
     workers: parseWorkers(input.workers ?? START_DEFAULTS.workers),

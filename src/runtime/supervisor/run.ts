@@ -89,6 +89,8 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
   debug('primary %d: all workers listening %dms after process start', process.pid, Math.round(performance.now()))
   if (stopRequested) void supervisor.stop()
   else {
+    // scale-out hook (issue 7): under PM2 (wait_ready in ecom's ecosystem file) say when every worker listens.
+    if (process.send && process.env.pm_id !== undefined) process.send('ready')
     logger.info(
       { app: options.name, workers: options.workers, host: options.host, port: options.port, control: control.path },
       `ecom: ${options.name} listening on http://${options.host}:${options.port} (${options.workers === 1 ? 'single process' : `${options.workers} workers`})`

@@ -1,5 +1,6 @@
 import { ReloadError } from '../../errors.js'
-import { MemoryRateLimitStore } from '../edge/rate-limit-store.js'
+import { MemoryRateLimitStore, type RateLimitStore } from '../edge/rate-limit-store.js'
+import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook (issue 7)
 import type { Logger } from '../logger.js'
 import { httpMetrics } from '../edge/http-metrics.js'
 import { getRegistry, mergeMetrics, snapshotMetrics } from '../metrics.js'
@@ -12,7 +13,7 @@ import type { AppStatus, Supervisor } from './status.js'
 export class SingleSupervisor implements Supervisor {
   readonly #options: StartOptions
   readonly #log: Logger
-  readonly #store = new MemoryRateLimitStore()
+  readonly #store: RateLimitStore
   readonly #startedAt = Date.now()
   #server: EcomServer | undefined
   #stopping: Promise<void> | undefined
@@ -22,6 +23,7 @@ export class SingleSupervisor implements Supervisor {
   constructor(options: StartOptions, logger: Logger) {
     this.#options = options
     this.#log = logger
+    this.#store = selectRateLimitStore(options.redis, logger, () => new MemoryRateLimitStore()) // scale-out hook (issue 7)
     this.done = new Promise((resolve) => (this.#resolveDone = resolve))
   }
 
@@ -77,7 +79,7 @@ export class SingleSupervisor implements Supervisor {
     this.#stopping ??= (async () => {
       await this.#server?.drain(this.#options.graceMs)
       this.#server?.server.close()
-      await this.#store.close()
+      await this.#store.close?.()
       this.#resolveDone()
     })()
     return this.#stopping

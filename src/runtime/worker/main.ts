@@ -3,6 +3,7 @@
 import { debuglog } from 'node:util'
 import { isEcomError } from '../../errors.js'
 import { IpcRateLimitStore } from '../edge/rate-limit-ipc.js'
+import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook (issue 7)
 import { createLazyLogger } from '../logger.js'
 import { httpMetrics } from '../edge/http-metrics.js'
 import type { StartOptions } from '../supervisor/options.js'
@@ -45,7 +46,7 @@ async function run(): Promise<void> {
     port: options.port,
     host: options.host,
     logger,
-    store: options.edge.rateLimit ? new IpcRateLimitStore() : null,
+    store: options.edge.rateLimit ? selectRateLimitStore(options.redis, logger, () => new IpcRateLimitStore()) : null,
     metricsText: async () => (await metrics).requestClusterMetrics(),
   })
   debug('worker %d: entry loaded %dms after process start', process.pid, Math.round(performance.now()))
