@@ -132,6 +132,13 @@ describe.each(backends)('LineSplitter (%s)', (backend) => {
     }
   })
 
+  it('handles a multi-megabyte line gathered over many chunks', async () => {
+    const big = 'q'.repeat(3 * 1024 * 1024)
+    const bytes = Buffer.from(`first\n${big}\r\nlast\n`)
+    const got = await collect(chunked(bytes, rng(8), 65536), new LineSplitter({ backend, maxLineLength: 4 * 1024 * 1024 }))
+    expect(got).toEqual(['first', big, 'last'])
+  })
+
   it('reports the record number of a line that is not JSON', async () => {
     const err = await collect([Buffer.from('{"a":1}\n{"b":2}\n{oops\n{"c":3}\n')], new LineSplitter({ backend, parse: true })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(NdjsonParseError)
