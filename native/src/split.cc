@@ -25,7 +25,7 @@ bool IsAscii(const uint8_t* p, size_t n) {
 // buf[0, consumed) is ASCII, then a (start, end) pair per line, ends excluding "\r\n" / "\n".
 // ASCII: returns buf[0, consumed) as one string and the pairs index it (bytes == UTF-16 units).
 // Otherwise returns undefined and the pairs are byte offsets: the caller decodes each line, which is
-// exact for any input ('\n' never occurs inside a UTF-8 sequence). `out` needs 4 + 2 * buf.length.
+// exact for any input ('\n' never occurs inside a UTF-8 sequence). `out` needs 4 + 2 * (lines in buf).
 Napi::Value ScanLines(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Usage(env, info.Length() >= 4 && info[0].IsTypedArray() && info[1].IsTypedArray() && info[2].IsNumber(),
@@ -36,7 +36,8 @@ Napi::Value ScanLines(const Napi::CallbackInfo& info) {
         "scanLines: buf must be a Uint8Array and out a Uint32Array");
   const uint8_t* p = buf.Data();
   const size_t n = buf.ElementLength();
-  Usage(env, n < 0xFFFFFFFFu && out.ElementLength() >= 4 + 2 * n, "scanLines: out is too small");
+  Usage(env, n < 0xFFFFFFFFu && out.ElementLength() >= 4, "scanLines: buf is too large or out too small");
+  const size_t capacity = (out.ElementLength() - 4) / 2;  // (start, end) pairs that fit
   const double max_len_d = info[2].As<Napi::Number>().DoubleValue();
   const size_t max_len = max_len_d >= 9.0e15 ? SIZE_MAX : static_cast<size_t>(max_len_d);
   const bool skip_empty = info[3].ToBoolean().Value();
@@ -55,6 +56,7 @@ Napi::Value ScanLines(const Napi::CallbackInfo& info) {
       break;
     }
     if (!(skip_empty && end == pos)) {
+      if (lines == capacity) ThrowCoded(env, "ECOM_ERR_INVALID_OPTION", "scanLines: out is too small for the lines in buf");
       pairs[2 * lines] = static_cast<uint32_t>(pos);
       pairs[2 * lines + 1] = static_cast<uint32_t>(end);
       lines++;

@@ -25,9 +25,9 @@ export interface KeywordIndexOptions {
   backend?: Backend
 }
 
+/** Any object with a numeric id; the indexed fields are read by name. */
 export interface KeywordDocument {
   id: number
-  [field: string]: unknown
 }
 
 export interface KeywordHit {
@@ -107,7 +107,7 @@ export class KeywordIndex {
     return this.ids.length
   }
 
-  add(doc: KeywordDocument): void {
+  add<T extends KeywordDocument>(doc: T): void {
     const id = doc?.id
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new InvalidOptionError(`document.id must be a non-negative integer, got ${JSON.stringify(id)}`)
     if (this.idSet.has(id)) throw new InvalidOptionError(`document id ${id} is already in the keyword index`)
@@ -115,7 +115,7 @@ export class KeywordIndex {
     this.ids.push(id)
     this.idSet.add(id)
     for (let f = 0; f < this.fields.length; f++) {
-      const raw = doc[this.fields[f]!]
+      const raw = (doc as unknown as Record<string, unknown>)[this.fields[f]!]
       const text = raw == null ? '' : Array.isArray(raw) ? raw.join(' ') : String(raw)
       const tokens = text === '' ? [] : this.tokenizeFn(text)
       const tf = new Map<string, number>()
@@ -136,7 +136,7 @@ export class KeywordIndex {
     this.scorer = undefined
   }
 
-  addAll(docs: Iterable<KeywordDocument>): void {
+  addAll<T extends KeywordDocument>(docs: Iterable<T>): void {
     for (const doc of docs) this.add(doc)
   }
 

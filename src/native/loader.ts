@@ -87,7 +87,8 @@ function load(): { addon: NativeAddon | undefined; status: NativeStatus } {
     return { addon: undefined, status: { native: false, reason: 'ECOM_NO_NATIVE=1 forces the TypeScript fallback', path } }
   }
   if (!existsSync(addonPath)) {
-    let why = 'the addon was not built (run `npm run build:native`)'
+    // npm 11 skips a dependency's install script unless the app lists it in allowScripts.
+    let why = 'the addon was not built: its install script did not run (allow it in package.json#allowScripts, then `npm rebuild ecom`; in this repository `npm run build:native`)'
     try {
       const rec = JSON.parse(readFileSync(buildRecord, 'utf8')) as { ok?: boolean; reason?: string }
       if (rec.ok === false && rec.reason) why = `the addon was not built: ${rec.reason}`

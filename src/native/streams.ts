@@ -79,8 +79,15 @@ export class LineSplitter extends Transform {
       this.pending = []
       this.pendingBytes = 0
     }
-    const need = 4 + 2 * buf.length
-    if (this.out.length < need) this.out = new Uint32Array(Math.max(need, 2 * this.out.length))
+    // Room for every line's (start, end). Up to 1 MiB assume the worst (all newlines); a bigger buffer
+    // (a long line gathered over many chunks) gets its newlines counted instead of a huge array.
+    let need = 4 + 2 * buf.length
+    if (buf.length > 1 << 20) {
+      let lines = 1
+      for (let p = buf.indexOf(10); p >= 0; p = buf.indexOf(10, p + 1)) lines++
+      need = 4 + 2 * lines
+    }
+    if (this.out.length < need) this.out = new Uint32Array(Math.max(need, Math.min(2 * this.out.length, 4 + 2 * (1 << 20))))
     const out = this.out
     const text = this.scan(buf, out, this.maxLineLength, this.skipEmpty)
     if (out[2] !== 0) {

@@ -20,6 +20,9 @@ describe.skipIf(!native)('HNSW recall on 100k x 128 (native)', () => {
     const recall = recallAt(found, truth)
     console.log(`recall@10 at ef=${vectorIndexDefaults.efSearch}: ${recall}`)
     expect(recall).toBeGreaterThanOrEqual(0.95)
+    // The multithreaded build left a structurally valid graph: loading re-checks every link and count.
+    const reloaded = VectorIndex.fromBuffer(index.toBuffer())
+    expect(reloaded.size).toBe(100_000)
     // Exact search on the addon agrees with the plain TypeScript ground truth.
     const exact = await index.searchBatch(set.queries.subarray(0, 20 * 128), 10, { exact: true })
     expect(exact.map((r) => r.map((h) => h.id))).toEqual(truth.slice(0, 20))

@@ -41,28 +41,27 @@ async function collect(chunks: Buffer[], splitter: LineSplitter): Promise<unknow
   return got
 }
 
-const PIECES = ['a', 'b', 'xyz', ' ', '{', '}', '"', 'é', 'ü', '€', '😀', '中文', 'ß', '\t', '0', '\r']
+const PIECES = ['a', 'b', 'xyz', ' ', '{', '}', '"', 'é', 'ü', '€', '😀', '中文', 'ß', '\t', '0', '\r'].map((p) => Buffer.from(p))
+// Invalid UTF-8 (stray continuation, truncated sequence, surrogate, overlong): decoded with U+FFFD like Buffer#toString.
+const BAD = [[0xff], [0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf4, 0x90, 0x80, 0x80]].map((b) => Buffer.from(b))
 
-function randomText(rand: () => number): Buffer {
-  const lines: string[] = []
+function randomText(rand: () => number, invalid: boolean): Buffer {
+  const parts: Buffer[] = []
   const n = Math.floor(rand() * 60)
   for (let i = 0; i < n; i++) {
     const len = rand() < 0.2 ? 0 : Math.floor(rand() * 40)
-    let s = ''
-    for (let j = 0; j < len; j++) s += PIECES[Math.floor(rand() * PIECES.length)]
-    lines.push(s)
+    for (let j = 0; j < len; j++) parts.push(invalid && rand() < 0.05 ? BAD[Math.floor(rand() * BAD.length)]! : PIECES[Math.floor(rand() * PIECES.length)]!)
+    parts.push(Buffer.from(rand() < 0.3 ? '\r\n' : '\n'))
   }
-  let text = ''
-  for (const l of lines) text += l + (rand() < 0.3 ? '\r\n' : '\n')
-  if (rand() < 0.5) text += 'tail-without-newline-ü'
-  return Buffer.from(text, 'utf8')
+  if (rand() < 0.5) parts.push(Buffer.from('tail-without-newline-ü'))
+  return Buffer.concat(parts)
 }
 
 describe.each(backends)('LineSplitter (%s)', (backend) => {
-  it('equals the reference split for random texts and random chunkings (CRLF, empty lines, UTF-8 across chunks)', async () => {
+  it('equals the reference split for random texts and random chunkings (CRLF, empty lines, UTF-8 across chunks, invalid UTF-8)', async () => {
     const rand = rng(42)
     for (let round = 0; round < 150; round++) {
-      const bytes = randomText(rand)
+      const bytes = randomText(rand, round % 3 === 2)
       const skipEmpty = rand() < 0.5
       const batch = rand() < 0.7
       const got = await collect(chunked(bytes, rand, 1 + Math.floor(rand() * 64)), new LineSplitter({ backend, skipEmpty, batch }))
@@ -131,6 +130,13 @@ describe.each(backends)('LineSplitter (%s)', (backend) => {
       const err = await collect([Buffer.from(text)], new LineSplitter({ backend, parse: true })).catch((e: unknown) => e)
       expect(err, text).toBeInstanceOf(NdjsonParseError)
     }
+  })
+
+  it('handles a multi-megabyte line gathered over many chunks', async () => {
+    const big = 'q'.repeat(3 * 1024 * 1024)
+    const bytes = Buffer.from(`first\n${big}\r\nlast\n`)
+    const got = await collect(chunked(bytes, rng(8), 65536), new LineSplitter({ backend, maxLineLength: 4 * 1024 * 1024 }))
+    expect(got).toEqual(['first', big, 'last'])
   })
 
   it('reports the record number of a line that is not JSON', async () => {

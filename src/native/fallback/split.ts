@@ -1,3 +1,5 @@
+import { InvalidOptionError } from '../../errors.js'
+
 // TypeScript twin of the addon's scanLines: same contract (see native/src/split.cc).
 const latin1 = new TextDecoder('latin1')
 
@@ -15,6 +17,7 @@ export function scanLines(buf: Uint8Array, out: Uint32Array, maxLineLength: numb
       break
     }
     if (!(skipEmpty && end === pos)) {
+      if (5 + 2 * lines >= out.length) throw new InvalidOptionError('scanLines: out is too small for the lines in buf')
       out[4 + 2 * lines] = pos
       out[5 + 2 * lines] = end
       lines++
