@@ -136,7 +136,11 @@ export class Keyring {
     const id = Number(signature.slice(0, dot))
     const key = this.#hmac.get(id)
     if (dot <= 0 || key === undefined) return false
-    const given = Buffer.from(signature.slice(dot + 1), 'base64url')
+    const text = signature.slice(dot + 1)
+    const given = Buffer.from(text, 'base64url')
+    // Base64 decoders ignore a final character's spare bits and stray characters, so several strings
+    // decode to the same MAC; only the one canonical encoding is a valid signature.
+    if (given.toString('base64url') !== text) return false
     const want = createHmac('sha256', key).update(toBuffer(data)).digest()
     return given.length === want.length && timingSafeEqual(given, want)
   }

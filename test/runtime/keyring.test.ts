@@ -187,7 +187,11 @@ describe('Keyring', () => {
     expect(sig).toMatch(/^1\.[A-Za-z0-9_-]{43}$/)
     expect(kr.verify('payload', sig)).toBe(true)
     expect(kr.verify('payload!', sig)).toBe(false)
-    expect(kr.verify('payload', `${sig.slice(0, -1)}${sig.endsWith('A') ? 'B' : 'A'}`)).toBe(false)
+    // Every character of the signature matters, including the last one's spare base64 bits.
+    for (let i = 0; i < sig.length; i++) {
+      const other = sig[i] === 'B' ? 'C' : 'B'
+      expect(kr.verify('payload', `${sig.slice(0, i)}${other}${sig.slice(i + 1)}`)).toBe(false)
+    }
     expect(kr.verify('payload', 'garbage')).toBe(false)
     await kr.promote(await kr.addKey())
     expect(kr.sign('payload')).toMatch(/^2\./)
