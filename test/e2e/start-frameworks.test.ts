@@ -21,6 +21,12 @@ describe('ecom start serves what the entry exports', () => {
     expect(metrics).toMatch(/ecom_http_requests_total\{method="GET",route="\/items\/:id",status="200"\} 1/)
   })
 
+  it('a TypeScript entry with ESM syntax inside a CommonJS package', async () => {
+    const r = await startApp([app('commonjs-ts/app.ts'), '--workers', '1', '--name', 'commonjs-ts'], env)
+    running.push(r)
+    expect(JSON.parse((await get(`${r.url}/`)).body)).toEqual({ from: 'commonjs-ts' })
+  })
+
   it('a factory returning a fastify instance', async () => {
     const r = await startApp([app('fastify-factory.mjs'), '--workers', '1', '--name', 'fastify'], env)
     running.push(r)

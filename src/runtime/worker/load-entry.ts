@@ -9,8 +9,11 @@ let tsxRegistered = false
 /** TypeScript entries run without a build step: tsx's ESM loader is registered on first need. */
 async function ensureTypeScript(): Promise<void> {
   if (tsxRegistered) return
-  const { register } = await import('tsx/esm/api')
-  register()
+  // Both hooks: a .ts file outside a `"type": "module"` package is CommonJS to Node, and tsx's ESM hook
+  // alone then hands it to require(), which cannot load the ESM syntax TypeScript apps are written in.
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')])
+  esm.register()
+  cjs.register()
   tsxRegistered = true
 }
 
@@ -63,7 +66,11 @@ export async function loadEntry(entry: string): Promise<RequestListener> {
   } catch (err) {
     throw entryError(entry, 'threw while it was imported', err)
   }
-  // CommonJS entries arrive as { default: module.exports }; ESM ones may name their export.
+  // CommonJS entries arrive as { default: module.exports }; ESM ones may name their export. A module
+  // compiled from ESM to CommonJS (a .ts file outside a "type": "module" package) keeps its exports one
+  // level further down, marked __esModule.
+  const compiled = mod.default as Record<string, unknown> | undefined
+  if (compiled !== null && typeof compiled === 'object' && compiled.__esModule === true) mod = compiled
   const candidate = mod.default ?? mod.app ?? mod.handler ?? mod.createApp ?? mod.createServer
   if (candidate === undefined) {
     throw new EntryShapeError(`${entry} exports nothing to serve: export default a handler, an app, or a factory`)
