@@ -8,6 +8,7 @@ import type { BenchRow, BenchSuite } from './util.js'
 const suites: Array<() => Promise<{ suite: BenchSuite }>> = [
   // area suites are appended here, one line each
   () => import('./payments.js'),
+  () => import('./runtime.js'),
 ]
 
 function fmt(n: number): string {

@@ -73,6 +73,136 @@ export class MissingDependencyError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // runtime toolkit: worker pool, dns, safe fs, keyring, http client, process manager
 
+export class PoolTaskTimeoutError extends EcomError {
+  static override readonly code = 'ECOM_ERR_POOL_TASK_TIMEOUT'
+  static override readonly defaultMessage = 'a worker pool task ran past its timeout'
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class PoolTaskAbortedError extends EcomError {
+  static override readonly code = 'ECOM_ERR_POOL_TASK_ABORTED'
+  static override readonly defaultMessage = 'a worker pool task was aborted'
+}
+
+export class PoolQueueFullError extends EcomError {
+  static override readonly code = 'ECOM_ERR_POOL_QUEUE_FULL'
+  static override readonly defaultMessage = 'the worker pool queue is full'
+  static override readonly statusCode: number | undefined = 503
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class PoolClosedError extends EcomError {
+  static override readonly code = 'ECOM_ERR_POOL_CLOSED'
+  static override readonly defaultMessage = 'the worker pool is closed'
+}
+
+export class PoolWorkerExitedError extends EcomError {
+  static override readonly code = 'ECOM_ERR_POOL_WORKER_EXITED'
+  static override readonly defaultMessage = 'a worker thread exited while running a task'
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class DnsNotFoundError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DNS_NOT_FOUND'
+  static override readonly defaultMessage = 'the host name has no address'
+}
+
+export class DnsResolveError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DNS_RESOLVE'
+  static override readonly defaultMessage = 'the DNS server did not answer'
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class SafeFsWriteError extends EcomError {
+  static override readonly code = 'ECOM_ERR_FS_WRITE'
+  static override readonly defaultMessage = 'a safe write failed'
+}
+
+export class SafeFsReadError extends EcomError {
+  static override readonly code = 'ECOM_ERR_FS_READ'
+  static override readonly defaultMessage = 'a safe read failed'
+}
+
+export class SafeFsValidationError extends EcomError {
+  static override readonly code = 'ECOM_ERR_FS_VALIDATION'
+  static override readonly defaultMessage = 'the written content failed validation and was rolled back'
+}
+
+export class SafeFsLockTimeoutError extends EcomError {
+  static override readonly code = 'ECOM_ERR_FS_LOCK_TIMEOUT'
+  static override readonly defaultMessage = 'timed out waiting for a file lock'
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class SafeFsNoBackupError extends EcomError {
+  static override readonly code = 'ECOM_ERR_FS_NO_BACKUP'
+  static override readonly defaultMessage = 'no such backup generation'
+}
+
+export class KeyringDecryptError extends EcomError {
+  static override readonly code = 'ECOM_ERR_KEYRING_DECRYPT'
+  static override readonly defaultMessage = 'decryption failed: the data or its AAD was altered, or the key is wrong'
+}
+
+export class KeyringFormatError extends EcomError {
+  static override readonly code = 'ECOM_ERR_KEYRING_FORMAT'
+  static override readonly defaultMessage = 'not a keyring ciphertext of a known format'
+}
+
+export class KeyringUnknownKeyError extends EcomError {
+  static override readonly code = 'ECOM_ERR_KEYRING_UNKNOWN_KEY'
+  static override readonly defaultMessage = 'the key id is not in the keyring'
+}
+
+export class KeyringMasterKeyError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_KEYRING_MASTER_KEY'
+  static override readonly defaultMessage = 'no usable master key'
+}
+
+export class KeyringKeyFileModeError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_KEYRING_KEY_FILE_MODE'
+  static override readonly defaultMessage = 'the master key file must have mode 0600'
+}
+
+export class KeyringStateError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_KEYRING_STATE'
+  static override readonly defaultMessage = 'that key operation is not allowed in the current keyring state'
+}
+
+export class HttpCircuitOpenError extends EcomError {
+  static override readonly code = 'ECOM_ERR_HTTP_CIRCUIT_OPEN'
+  static override readonly defaultMessage = 'the circuit breaker for this origin is open'
+  static override readonly statusCode: number | undefined = 503
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class HttpTimeoutError extends EcomError {
+  static override readonly code = 'ECOM_ERR_HTTP_TIMEOUT'
+  static override readonly defaultMessage = 'the HTTP request timed out'
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class HttpConnectionError extends EcomError {
+  static override readonly code = 'ECOM_ERR_HTTP_CONNECTION'
+  static override readonly defaultMessage = 'the HTTP connection failed'
+  static override readonly retryable: boolean | undefined = true
+}
+
+export class HttpClientClosedError extends EcomError {
+  static override readonly code = 'ECOM_ERR_HTTP_CLIENT_CLOSED'
+  static override readonly defaultMessage = 'the HTTP client is closed'
+}
+
+export class ProcessStartError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PROCESS_START'
+  static override readonly defaultMessage = 'the child process could not be started'
+}
+
+export class ProcessGaveUpError extends EcomError {
+  static override readonly code = 'ECOM_ERR_PROCESS_GAVE_UP'
+  static override readonly defaultMessage = 'the child process kept crashing and is no longer restarted'
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // payments

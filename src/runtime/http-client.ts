@@ -1,0 +1,295 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { debuglog } from 'node:util'
+import { Pool, type Dispatcher } from 'undici'
+import { Counter, Gauge } from 'prom-client'
+import {
+  HttpCircuitOpenError,
+  HttpClientClosedError,
+  HttpConnectionError,
+  HttpTimeoutError,
+  InvalidOptionError,
+  isEcomError,
+} from '../errors.js'
+import { getResolver, type CachingResolver } from './dns.js'
+import { getRegistry } from './metrics.js'
+import { FastCounter, FastHistogram, type CounterChild, type HistogramChild } from './worker-pool/metrics.js'
+import { CircuitBreaker, type BreakerOptions, type BreakerState } from './http-client/breaker.js'
+
+const debug = debuglog('ecom')
+
+export interface HttpClientOptions {
+  /** Connections per origin. @default 10 */
+  connections?: number
+  /** Idle keep-alive time of a pooled connection, in ms. @default 4000 */
+  keepAliveTimeout?: number
+  /** @default 5000 */
+  connectTimeout?: number
+  /** Time to the response headers, in ms. @default 10000 */
+  headersTimeout?: number
+  /** Longest gap between body chunks, in ms. @default 10000 */
+  bodyTimeout?: number
+  /** Attempts after the first, for retryable requests. @default 2 */
+  retries?: number
+  /** First retry delay in ms, doubled per attempt with full jitter. @default 100 */
+  retryDelay?: number
+  /** Cap on one retry delay (also on a server's Retry-After), in ms. @default 5000 */
+  maxRetryDelay?: number
+  /** Per-origin circuit breaker; false to disable. */
+  breaker?: BreakerOptions | false
+  /** The resolver whose `lookup` new connections use. @default the process-wide CachingResolver */
+  resolver?: CachingResolver
+}
+
+export interface RequestOptions {
+  /** @default "GET" */
+  method?: string
+  headers?: Record<string, string>
+  body?: string | Uint8Array
+  /** Sent as `Idempotency-Key`; makes a POST/PATCH retryable. */
+  idempotencyKey?: string
+  signal?: AbortSignal
+  headersTimeout?: number
+  bodyTimeout?: number
+  /** Override the client's retry count for this call. */
+  retries?: number
+}
+
+export interface HttpResponse {
+  statusCode: number
+  headers: IncomingHttpHeaders
+  body: Buffer
+  text(): string
+  json<T = unknown>(): T
+}
+
+const BREAKER_DEFAULTS: Required<BreakerOptions> = { consecutiveFailures: 5, failureRatio: 0.5, minRequests: 20, windowMs: 10_000, openMs: 5000 }
+const DEFAULTS = { connections: 10, keepAliveTimeout: 4000, connectTimeout: 5000, headersTimeout: 10_000, bodyTimeout: 10_000, retries: 2, retryDelay: 100, maxRetryDelay: 5000 }
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+const RETRY_STATUS = new Set([429, 502, 503, 504])
+const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 }
+
+interface OriginState {
+  pool: Pool
+  breaker: CircuitBreaker | undefined
+  // Metric children bound to this origin's label, so the hot path does no label hashing.
+  duration: HistogramChild
+  outcomes: Map<string | number, CounterChild>
+}
+
+class Response implements HttpResponse {
+  constructor(readonly statusCode: number, readonly headers: IncomingHttpHeaders, readonly body: Buffer) {}
+  text(): string {
+    return this.body.toString('utf8')
+  }
+  json<T = unknown>(): T {
+    return JSON.parse(this.body.toString('utf8')) as T
+  }
+}
+
+function metrics() {
+  const registry = getRegistry()
+  const registers = [registry]
+  const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make()
+  return {
+    requests: FastCounter.register(registry, 'ecom_http_client_requests_total',
+      'Outgoing HTTP attempts by origin and outcome (status code or error code)', ['origin', 'outcome']),
+    duration: FastHistogram.register(registry, 'ecom_http_client_request_duration_seconds', 'Outgoing HTTP attempt duration by origin',
+      ['origin'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+    retries: get('ecom_http_client_retries_total', () => new Counter({
+      name: 'ecom_http_client_retries_total', help: 'Outgoing HTTP retries by origin', labelNames: ['origin'], registers,
+    })),
+    breaker: get('ecom_http_client_breaker_state', () => new Gauge({
+      name: 'ecom_http_client_breaker_state', help: 'Circuit breaker state by origin: 0 closed, 1 half-open, 2 open', labelNames: ['origin'], registers,
+    })),
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t)
+      reject(signal.reason)
+    }, { once: true })
+  })
+
+function checkInt(name: string, v: unknown, min: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new InvalidOptionError(`options.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`)
+  }
+}
+
+/**
+ * Pooled HTTP client on undici: one keep-alive Pool per origin dialling through the caching DNS
+ * resolver, timeouts per phase, retries only where repeating is safe, a circuit breaker per origin.
+ */
+export class HttpClient {
+  readonly options: Readonly<typeof DEFAULTS>
+  readonly #breaker: Required<BreakerOptions> | false
+  readonly #resolver: CachingResolver
+  readonly #origins = new Map<string, OriginState>()
+  readonly #m = metrics()
+  #closed = false
+
+  constructor(options: HttpClientOptions = {}) {
+    const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & HttpClientOptions
+    for (const k of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) checkInt(k, o[k], k === 'connections' ? 1 : 0)
+    this.options = Object.freeze(Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, o[k as keyof typeof DEFAULTS]])) as typeof DEFAULTS)
+    if (options.breaker === false) this.#breaker = false
+    else {
+      const b = { ...BREAKER_DEFAULTS, ...options.breaker }
+      for (const k of ['consecutiveFailures', 'minRequests', 'windowMs', 'openMs'] as const) checkInt(`breaker.${k}`, b[k], 1)
+      if (!(b.failureRatio > 0 && b.failureRatio <= 1)) throw new InvalidOptionError(`options.breaker.failureRatio must be in (0, 1], got ${b.failureRatio}`)
+      this.#breaker = b
+    }
+    this.#resolver = options.resolver ?? getResolver()
+  }
+
+  /** Breaker state of an origin (`closed` for one never called). */
+  breakerState(origin: string): BreakerState {
+    return this.#origins.get(new URL(origin).origin)?.breaker?.state ?? 'closed'
+  }
+
+  async request(url: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+    if (this.#closed) throw new HttpClientClosedError()
+    const { origin, path } = typeof url === 'string' ? splitUrl(url) : { origin: url.origin, path: `${url.pathname}${url.search}` }
+    const state = this.#origin(origin)
+    const method = (options.method ?? 'GET').toUpperCase()
+    let headers = options.headers
+    if (options.idempotencyKey !== undefined) headers = { ...headers, 'idempotency-key': options.idempotencyKey }
+    const retryable = IDEMPOTENT.has(method) || (options.idempotencyKey !== undefined && (method === 'POST' || method === 'PATCH'))
+    const maxAttempts = 1 + (retryable ? (options.retries ?? this.options.retries) : 0)
+    // Only what differs from the Pool's own settings goes per request (each extra field costs).
+    const opts: Dispatcher.RequestOptions = { path, method }
+    if (headers !== undefined) opts.headers = headers
+    if (options.body !== undefined) opts.body = options.body
+    if (options.signal !== undefined) opts.signal = options.signal
+    if (options.headersTimeout !== undefined) opts.headersTimeout = options.headersTimeout
+    if (options.bodyTimeout !== undefined) opts.bodyTimeout = options.bodyTimeout
+    for (let attempt = 1; ; attempt++) {
+      const breaker = state.breaker
+      if (breaker && !breaker.allow()) {
+        throw new HttpCircuitOpenError(`circuit breaker open for ${origin}; retry in ${breaker.retryIn()} ms`, { details: { origin } })
+      }
+      const started = performance.now()
+      let outcome: { res?: HttpResponse; err?: unknown }
+      try {
+        const res = await state.pool.request(opts)
+        outcome = { res: new Response(res.statusCode, res.headers as IncomingHttpHeaders, Buffer.from(await res.body.arrayBuffer())) }
+      } catch (err) {
+        outcome = { err }
+      }
+      state.duration.observe((performance.now() - started) / 1000)
+      if (outcome.res) {
+        const status = outcome.res.statusCode
+        this.#count(state, origin, status)
+        if (status >= 500) breaker?.failure()
+        else breaker?.success()
+        if (!RETRY_STATUS.has(status) || attempt >= maxAttempts) return outcome.res
+        await this.#backoff(origin, attempt, options.signal, outcome.res.headers['retry-after'])
+        continue
+      }
+      if (options.signal?.aborted) {
+        breaker?.neutral()
+        throw outcome.err
+      }
+      const err = mapError(outcome.err, origin)
+      this.#count(state, origin, (err as { code?: string }).code ?? 'error')
+      breaker?.failure()
+      const transient = err instanceof HttpTimeoutError || err instanceof HttpConnectionError
+      if (!transient || attempt >= maxAttempts) throw err
+      debug('http-client: %s %s%s attempt %d failed: %s', method, origin, path, attempt, (err as Error).message)
+      await this.#backoff(origin, attempt, options.signal)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    await Promise.all([...this.#origins.values()].map((s) => s.pool.close()))
+    this.#origins.clear()
+  }
+
+  async #backoff(origin: string, attempt: number, signal: AbortSignal | undefined, retryAfter?: string | string[]): Promise<void> {
+    this.#m.retries.inc({ origin })
+    let ms = Math.random() * this.options.retryDelay * 2 ** (attempt - 1)
+    const ra = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter
+    if (ra !== undefined && /^\d+$/.test(ra)) ms = Number(ra) * 1000
+    await sleep(Math.min(ms, this.options.maxRetryDelay), signal)
+  }
+
+  #count(state: OriginState, origin: string, outcome: string | number): void {
+    let c = state.outcomes.get(outcome)
+    if (!c) {
+      c = this.#m.requests.labels(origin, String(outcome))
+      state.outcomes.set(outcome, c)
+    }
+    c.inc()
+  }
+
+  #origin(origin: string): OriginState {
+    let s = this.#origins.get(origin)
+    if (s) return s
+    const gauge = this.#m.breaker
+    s = {
+      pool: new Pool(origin, {
+        connections: this.options.connections,
+        keepAliveTimeout: this.options.keepAliveTimeout,
+        headersTimeout: this.options.headersTimeout,
+        bodyTimeout: this.options.bodyTimeout,
+        connect: { timeout: this.options.connectTimeout, lookup: this.#resolver.lookup as never },
+      }),
+      breaker: this.#breaker ? new CircuitBreaker(this.#breaker, (st) => {
+        gauge.set({ origin }, STATE_VALUE[st])
+        debug('http-client: breaker for %s is %s', origin, st)
+      }) : undefined,
+      duration: this.#m.duration.labels(origin),
+      outcomes: new Map(),
+    }
+    gauge.set({ origin }, 0)
+    this.#origins.set(origin, s)
+    return s
+  }
+}
+
+// `new URL()` costs a few µs per request; plain URLs are split by hand, and the origin (which URL
+// normalises: case, default port) is computed once per distinct scheme://host:port prefix.
+const URL_RE = /^(https?:\/\/[^/?#\\]+)(.*)$/i
+const SAFE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/
+const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)/
+const origins = new Map<string, string>()
+
+export function splitUrl(url: string): { origin: string; path: string } {
+  const m = URL_RE.exec(url)
+  if (m && SAFE_PATH.test(m[2]!) && !DOT_SEGMENT.test(m[2]!)) {
+    let origin = origins.get(m[1]!)
+    if (origin === undefined) {
+      origin = new URL(m[1]!).origin
+      if (origins.size > 1000) origins.clear()
+      origins.set(m[1]!, origin)
+    }
+    const rest = m[2]!
+    return { origin, path: rest === '' ? '/' : rest[0] === '?' ? `/${rest}` : rest }
+  }
+  const u = new URL(url)
+  return { origin: u.origin, path: `${u.pathname}${u.search}` }
+}
+
+function mapError(err: unknown, origin: string): unknown {
+  if (isEcomError(err)) return err
+  const code = (err as { code?: string })?.code ?? ''
+  const details = { origin, cause: code }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new HttpTimeoutError(`connect timeout to ${origin}`, { cause: err, details: { ...details, phase: 'connect' } })
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new HttpTimeoutError(`headers timeout from ${origin}`, { cause: err, details: { ...details, phase: 'headers' } })
+  if (code === 'UND_ERR_BODY_TIMEOUT') return new HttpTimeoutError(`body timeout from ${origin}`, { cause: err, details: { ...details, phase: 'body' } })
+  if (/^(UND_ERR_SOCKET|UND_ERR_CLOSED|ECONNRESET|ECONNREFUSED|EPIPE|ECONNABORTED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)$/.test(code)) {
+    return new HttpConnectionError(`connection to ${origin} failed: ${code}`, { cause: err, details })
+  }
+  return err
+}
+
+let shared: HttpClient | undefined
+/** The process-wide client with default options. */
+export function getHttpClient(): HttpClient {
+  shared ??= new HttpClient()
+  return shared
+}
