@@ -9,6 +9,7 @@ const suites: Array<() => Promise<{ suite: BenchSuite }>> = [
   // area suites are appended here, one line each
   () => import('./payments.js'),
   () => import('./runtime.js'),
+  () => import('./orm.js'),
 ]
 
 function fmt(n: number): string {

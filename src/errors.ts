@@ -279,6 +279,76 @@ export class WebhookPayloadError extends EcomError {
 // ---------------------------------------------------------------------------------------------
 // orm
 
+/** A model definition is malformed: duplicate names, no primary key, a relation to nothing. */
+export class OrmSchemaError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_ORM_SCHEMA'
+  static override readonly defaultMessage = 'invalid model definition'
+}
+
+/** A repository call names an unknown model or field, passes a value of the wrong type or a malformed where; no SQL ran. */
+export class OrmValidationError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_ORM_VALIDATION'
+  static override readonly defaultMessage = 'invalid repository call'
+  static override readonly statusCode = 400
+}
+
+export class OrmUniqueViolationError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_UNIQUE_VIOLATION'
+  static override readonly defaultMessage = 'unique constraint violated'
+  static override readonly statusCode = 409
+}
+
+export class OrmForeignKeyViolationError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_FOREIGN_KEY_VIOLATION'
+  static override readonly defaultMessage = 'foreign key constraint violated'
+  static override readonly statusCode = 409
+}
+
+export class OrmNotNullViolationError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_NOT_NULL_VIOLATION'
+  static override readonly defaultMessage = 'not-null constraint violated'
+  static override readonly statusCode = 400
+}
+
+/** The database cannot be reached; the message names host and port (or the SQLite file). */
+export class OrmConnectionError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_CONNECTION'
+  static override readonly defaultMessage = 'cannot reach the database'
+  static override readonly retryable = true
+  static override readonly statusCode = 503
+}
+
+/** The ORM or its driver failed for a reason other than a constraint (lost connection, closed pool, SQL error). */
+export class OrmDriverError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_DRIVER'
+  static override readonly defaultMessage = 'database driver error'
+  static override readonly retryable = true
+  static override readonly statusCode = 503
+}
+
+export class OrmNoHealthyAdapterError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_NO_HEALTHY_ADAPTER'
+  static override readonly defaultMessage = 'no healthy ORM adapter is available'
+  static override readonly retryable = true
+  static override readonly statusCode = 503
+}
+
+/** An applied migration's file changed since it ran (checksum mismatch); nothing was applied. */
+export class OrmMigrationChecksumError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_MIGRATION_CHECKSUM'
+  static override readonly defaultMessage = 'an applied migration was changed'
+}
+
+export class OrmMigrationError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_MIGRATION'
+  static override readonly defaultMessage = 'migration failed'
+}
+
+export class OrmPrismaGenerateError extends EcomError {
+  static override readonly code = 'ECOM_ERR_ORM_PRISMA_GENERATE'
+  static override readonly defaultMessage = 'prisma generate failed'
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // native

@@ -12,6 +12,7 @@ async function loadCommands(): Promise<Register[]> {
   const modules: Array<{ register: Register }> = await Promise.all([
     // command modules are appended here, one line each
     import('./payments.js'),
+    import('./orm.js'),
   ])
   return modules.map((m) => m.register)
 }
