@@ -80,6 +80,16 @@ function intentStatus(pi: Intent): ProviderPaymentStatus {
   }
 }
 
+/** A refund's payment status from its expanded charge; without one (never expanded), from the request. */
+export function refundStatus(charge: unknown, amount: Money | undefined): ProviderPaymentStatus {
+  const c = charge as { amount?: number; amount_refunded?: number; refunded?: boolean } | string | null | undefined
+  if (c && typeof c === 'object') {
+    if (c.refunded === true) return 'refunded'
+    if (typeof c.amount === 'number' && typeof c.amount_refunded === 'number') return c.amount_refunded >= c.amount ? 'refunded' : 'partially_refunded'
+  }
+  return amount ? 'partially_refunded' : 'refunded'
+}
+
 const EVENTS: Record<string, NormalizedEventType> = {
   'payment_intent.amount_capturable_updated': 'payment.authorized',
   'payment_intent.succeeded': 'payment.captured',
@@ -212,13 +222,15 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
     },
     async refund(ref, amount, ctx) {
       try {
-        const r = await stripe.refunds.create({ payment_intent: ref, ...(amount ? { amount: amount.amount } : {}) }, reqOpts(ctx))
+        // The refund's own answer says whether it completed the refund: the charge, expanded, as of this
+        // refund (a replay under the same key answers the same stored body, so it agrees with the first).
+        const r = await stripe.refunds.create({ payment_intent: ref, ...(amount ? { amount: amount.amount } : {}), expand: ['charge'] }, reqOpts(ctx))
         return {
           outcome: r.status === 'failed' ? 'hard_decline' : 'approved',
           code: r.status === 'failed' ? 'processing_error' : 'approved',
           provider: 'stripe',
           providerReference: ref,
-          status: amount ? 'partially_refunded' : 'refunded',
+          status: refundStatus(r.charge, amount),
           amount: { amount: r.amount, currency: String(r.currency).toUpperCase() },
           providerCode: r.id,
         }
