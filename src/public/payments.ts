@@ -21,6 +21,7 @@ export type {
 export { money, fromMajor, toMajor, assertMoney } from '../payments/money.js'
 export { createAdapter, ADAPTERS } from '../payments/providers/index.js'
 export type { AdapterOptions } from '../payments/providers/index.js'
+export { credentialsFromEnv, CREDENTIAL_ENV } from '../payments/providers/env.js'
 export { classifyHttpStatus, classifyTransportError } from '../payments/providers/classify.js'
 export { createRouter, PaymentRouter, routeChannel } from '../payments/router/router.js'
 export type { PaymentRequest, PaymentResult, RouterOptions, SweepReport } from '../payments/router/router.js'

@@ -183,15 +183,18 @@ export class SquareAdapter implements PaymentAdapter {
       if (status === 'REJECTED' || status === 'FAILED') {
         return result('square', { outcome: 'hard_decline', code: 'processing_error', providerReference: ref, providerCode: status })
       }
-      // Read the payment back: a replayed refund must not be counted twice.
-      const after = (await client.payments.get({ paymentId: ref }, this.#req(ctx))).payment
-      const refundedNow = Number(after?.refundedMoney?.amount ?? already + value.amount)
+      // The refund has committed: the answer comes from the refund itself and the read made before it,
+      // never from another call that could fail after the money moved. A replay under the same key
+      // answers the stored refund, which the earlier read already counted when its id is listed there.
+      const refunded = Number(res.refund?.amountMoney?.amount ?? value.amount)
+      const counted = res.refund?.id !== undefined && (payment?.refundIds ?? []).includes(res.refund.id)
+      const refundedNow = counted ? already : already + refunded
       return result('square', {
         outcome: 'approved',
         code: 'approved',
         providerReference: ref,
         status: refundedNow >= total ? 'refunded' : 'partially_refunded',
-        amount: value,
+        amount: { amount: refunded, currency: String(res.refund?.amountMoney?.currency ?? value.currency) },
         providerCode: status ?? undefined,
       })
     })
