@@ -1,5 +1,3 @@
-import { Agent } from 'node:http'
-import { Agent as HttpsAgent } from 'node:https'
 import { WebhookSignatureError } from '../../errors.js'
 import type {
   AuthorizeRequest,
@@ -17,6 +15,9 @@ import type {
 } from '../model.js'
 import { classifyHttpStatus, classifyTransportError } from './classify.js'
 import { loadSdk } from '../load-optional.js'
+import type { HttpClient } from '../../runtime/http-client.js'
+import { paymentsHttpClient } from './pooled-http.js'
+import { createStripeHttpClient, type StripeNetLike } from './stripe-http-client.js'
 import type { AdapterOptions } from './index.js'
 
 /** The slice of a PaymentIntent the adapter reads (kept structural so the SDK's types stay optional). */
@@ -142,8 +143,10 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
     cfg.port = Number(u.port || (u.protocol === 'https:' ? 443 : 80))
     cfg.protocol = u.protocol.replace(':', '')
   }
-  const agent = options.sandboxUrl?.startsWith('http:') ? new Agent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true })
-  cfg.httpClient = noHiddenRetry((StripeCtor as unknown as { createNodeHttpClient(a: unknown): HttpClientLike }).createNodeHttpClient(agent))
+  // The toolkit's pooled client (or the one given as `httpClient`), wrapped so stripe-node's hidden
+  // closed-connection retry never fires (noHiddenRetry).
+  const pool = (options.httpClient as HttpClient | undefined) ?? paymentsHttpClient()
+  cfg.httpClient = noHiddenRetry(createStripeHttpClient(StripeCtor as unknown as StripeNetLike, pool) as HttpClientLike)
   const stripe = new StripeCtor(options.credentials.apiKey, cfg)
   const webhookSecret = options.credentials.webhookSecret
   const searchGraceMs = typeof options.searchGraceMs === 'number' ? options.searchGraceMs : options.sandboxUrl ? 0 : 60_000
