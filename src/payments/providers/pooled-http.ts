@@ -29,8 +29,8 @@ export interface PooledRequest {
   method: string
   headers: Record<string, string>
   body?: string | Uint8Array
-  /** Headers and body timeout, ms. */
-  timeoutMs: number
+  /** Deadline, ms; without one, the caller's signal and the pool's own timeouts bound the call. */
+  timeoutMs?: number
   signal?: AbortSignal
 }
 
@@ -42,22 +42,58 @@ export interface PooledRequest {
  * was sent; ambiguous is the safe side of that line).
  */
 export async function sendPooled(client: HttpClient, url: string, req: PooledRequest): Promise<HttpResponse> {
-  const deadline = AbortSignal.timeout(req.timeoutMs)
+  const deadline = req.timeoutMs === undefined ? undefined : AbortSignal.timeout(req.timeoutMs)
+  const signal = req.signal && deadline ? AbortSignal.any([req.signal, deadline]) : (req.signal ?? deadline)
   try {
     return await client.request(url, {
       method: req.method,
       headers: req.headers,
       ...(req.body === undefined || req.body.length === 0 ? {} : { body: req.body }),
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
+      ...(req.timeoutMs === undefined ? {} : { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }),
       retries: 0,
-      signal: req.signal ? AbortSignal.any([req.signal, deadline]) : deadline,
+      ...(signal ? { signal } : {}),
     })
   } catch (err) {
-    if (deadline.aborted && !req.signal?.aborted) {
+    if (deadline?.aborted && !req.signal?.aborted) {
       throw Object.assign(new Error(`no answer from ${new URL(url).origin} within ${req.timeoutMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT', cause: err })
     }
     if ((err instanceof HttpTimeoutError || err instanceof HttpConnectionError) && err.cause !== undefined) throw err.cause
     throw err
   }
+}
+
+const NULL_BODY = new Set([101, 204, 205, 304])
+
+/**
+ * A WHATWG `fetch` over the pooled client, for SDKs that take a fetch (Square): one request, never
+ * retried. The caller's abort (the SDK's own timeout) rejects with an `AbortError` as fetch does;
+ * transport errors are the undici errors (as `cause` of a `TypeError('fetch failed')`, like fetch).
+ */
+export function pooledFetch(client: HttpClient): typeof fetch {
+  return (async (input: string | URL | Request, init: RequestInit = {}) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    const headers: Record<string, string> = {}
+    new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined)).forEach((v, k) => {
+      headers[k] = v
+    })
+    const body = init.body
+    if (body != null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new TypeError('pooledFetch: only string and byte bodies are supported')
+    try {
+      const res = await sendPooled(client, url, {
+        method: init.method ?? 'GET',
+        headers,
+        ...(body == null ? {} : { body }),
+        ...(init.signal ? { signal: init.signal } : {}),
+      })
+      const out = new Headers()
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v === undefined) continue
+        for (const one of Array.isArray(v) ? v : [v]) out.append(k, one)
+      }
+      return new Response(NULL_BODY.has(res.statusCode) ? null : new Uint8Array(res.body), { status: res.statusCode, headers: out })
+    } catch (err) {
+      if (init.signal?.aborted) throw new DOMException('This operation was aborted', 'AbortError')
+      throw new TypeError('fetch failed', { cause: err })
+    }
+  }) as typeof fetch
 }

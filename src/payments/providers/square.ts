@@ -24,6 +24,8 @@ import type {
 import { loadSdk } from '../load-optional.js'
 import type { AdapterOptions } from './index.js'
 import { SQUARE_SANDBOX_NOTIFICATION_URL } from '../sandbox/square-values.js'
+import type { HttpClient } from '../../runtime/http-client.js'
+import { paymentsHttpClient, pooledFetch } from './pooled-http.js'
 import { classifyHttpStatus, classifyTransport, fitKey, headerValue, requireString, result } from './provider-util.js'
 
 type SquareSdk = typeof import('square')
@@ -41,8 +43,10 @@ export interface SquareAdapterOptions {
   webhookUrl?: string
   /** Per-call timeout when the call context gives none. @default 30000 */
   timeoutMs?: number
-  /** A fetch to send requests with (e.g. the pooled HTTP client's). @default globalThis.fetch */
+  /** A fetch to send requests with. @default a fetch over `httpClient` */
   fetch?: typeof fetch
+  /** The toolkit's pooled HTTP client. @default the payments-wide one (no retries, no breaker) */
+  httpClient?: HttpClient
   /** How many recent payments a status lookup by idempotency key scans. @default 2000 */
   lookupScanLimit?: number
 }
@@ -94,7 +98,8 @@ export class SquareAdapter implements PaymentAdapter {
         token: this.#options.accessToken,
         baseUrl: this.#options.baseUrl ?? 'https://connect.squareup.com',
         maxRetries: 0,
-        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+        // The toolkit's pooled client unless another fetch is given (see pooled-http.ts).
+        fetch: this.#options.fetch ?? pooledFetch(this.#options.httpClient ?? paymentsHttpClient()),
       }),
     }))
     return this.#client
@@ -367,7 +372,7 @@ function parseEvent(body: string): NormalizedEvent {
 
 /**
  * The registry's factory: `credentials` in the sandbox's shape; `sandboxUrl` points the SDK at
- * `<sandboxUrl>/square`. Extras: `webhookUrl`, `fetch`, `lookupScanLimit`, `baseUrl`.
+ * `<sandboxUrl>/square`. Extras: `webhookUrl`, `fetch`, `httpClient`, `lookupScanLimit`, `baseUrl`.
  */
 export async function createAdapter(options: AdapterOptions<'square'>): Promise<PaymentAdapter> {
   const { credentials: c } = options
@@ -380,6 +385,7 @@ export async function createAdapter(options: AdapterOptions<'square'>): Promise<
     webhookUrl: typeof options.webhookUrl === 'string' ? options.webhookUrl : options.sandboxUrl ? SQUARE_SANDBOX_NOTIFICATION_URL : undefined,
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(typeof options.fetch === 'function' ? { fetch: options.fetch as typeof fetch } : {}),
+    ...(options.httpClient ? { httpClient: options.httpClient as HttpClient } : {}),
     ...(typeof options.lookupScanLimit === 'number' ? { lookupScanLimit: options.lookupScanLimit } : {}),
   })
 }

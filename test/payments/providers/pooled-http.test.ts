@@ -1,5 +1,5 @@
 /**
- * The Stripe and Adyen adapters send through the toolkit's pooled HttpClient (src/runtime/http-client.ts):
+ * The Stripe, Adyen and Square adapters send through the toolkit's pooled HttpClient (src/runtime/http-client.ts):
  * their calls show in its per-origin metrics, a client passed as `httpClient` is the one used, nothing is
  * retried, and the technical/ambiguous line is unchanged.
  */
@@ -16,7 +16,7 @@ import { getRegistry } from '../../../src/runtime/metrics.js'
 
 let sb: Sandbox
 beforeAll(async () => {
-  sb = await startSandbox({ providers: ['stripe', 'adyen'] })
+  sb = await startSandbox({ providers: ['stripe', 'adyen', 'square'] })
 })
 afterAll(async () => {
   await sb?.close()
@@ -25,16 +25,20 @@ afterAll(async () => {
 const ctx = (): CallContext => ({ paymentId: 'p', attempt: 1, idempotencyKey: randomUUID() })
 const METHODS = {
   stripe: { type: 'card', tokens: { stripe: 'pm_card_visa' } },
+  square: { type: 'card', tokens: { square: 'cnon:card-nonce-ok' } },
   adyen: { type: 'card', tokens: { adyen: { type: 'scheme', number: '4111111145551142', expiryMonth: '03', expiryYear: '2030', cvc: '737', holderName: 'John Smith' } } },
 } satisfies Record<string, PaymentMethod>
-const sale = (p: 'stripe' | 'adyen') => ({ paymentId: randomUUID(), amount: { amount: 1000, currency: 'USD' }, method: METHODS[p], capture: true })
+const sale = (p: 'stripe' | 'adyen' | 'square') => ({ paymentId: randomUUID(), amount: { amount: 1000, currency: 'USD' }, method: METHODS[p], capture: true })
 
 async function requestsTo(origin: string): Promise<number> {
   const m = await getRegistry().getSingleMetric('ecom_http_client_requests_total')?.get()
   return (m?.values ?? []).filter((v) => v.labels.origin === origin).reduce((n, v) => n + v.value, 0)
 }
 
-for (const provider of ['stripe', 'adyen'] as const) {
+// HTTP requests per authorize + refund: Square reads the payment before refunding.
+const CALLS = { stripe: 2, adyen: 2, square: 3 }
+
+for (const provider of ['stripe', 'adyen', 'square'] as const) {
   describe(`${provider}: through the toolkit's pooled HttpClient`, () => {
     it('every SDK call is a request of the pooled client (its per-origin metrics count it)', async () => {
       const a = await createAdapter(provider, { credentials: sb.credentials[provider], sandboxUrl: sb.url } as never)
@@ -42,7 +46,7 @@ for (const provider of ['stripe', 'adyen'] as const) {
       const r = await a.authorize(sale(provider), ctx())
       expect(r.outcome).toBe('approved')
       await a.refund(r.providerReference!, { amount: 100, currency: 'USD' }, ctx())
-      expect(await requestsTo(sb.url)).toBe(before + 2)
+      expect(await requestsTo(sb.url)).toBe(before + CALLS[provider])
     })
 
     it('uses the client given as httpClient, never retries through it, and keeps the classification', async () => {
