@@ -81,5 +81,17 @@ for (const provider of ['square', 'braintree'] as const satisfies readonly Provi
       expect(rest, JSON.stringify(rest)).toMatchObject({ outcome: 'approved', status: 'refunded', amount: usd(700) })
       expect(sb.payments(provider).find((p) => p.reference === ref)).toMatchObject({ refunded: 1000 })
     })
+
+    it('a replayed refund (same key) is answered as the refund it was, not counted twice', async () => {
+      proxy.heal()
+      const a = await createAdapter(provider, { credentials: sb.credentials[provider], sandboxUrl: sb.url, timeoutMs: 5000 } as never)
+      const sale = await a.authorize({ paymentId: randomUUID(), amount: usd(1000), method: METHODS[provider], capture: true }, ctx())
+      const ref = sale.providerReference!
+      const half = ctx()
+      expect(await a.refund(ref, usd(500), half)).toMatchObject({ outcome: 'approved', status: 'partially_refunded', amount: usd(500) })
+      const again = await (await createAdapter(provider, { credentials: sb.credentials[provider], sandboxUrl: sb.url, timeoutMs: 5000 } as never)).refund(ref, usd(500), { ...half, replay: true })
+      expect(again, JSON.stringify(again)).toMatchObject({ outcome: 'approved', status: 'partially_refunded', amount: usd(500) })
+      expect(sb.payments(provider).find((p) => p.reference === ref)).toMatchObject({ refunded: 500 })
+    })
   })
 }
