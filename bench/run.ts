@@ -10,6 +10,7 @@ const suites: Array<() => Promise<{ suite: BenchSuite }>> = [
   () => import('./start.js'),
   () => import('./runtime.js'),
   () => import('./payments.js'),
+  () => import('./runtime.js'),
   () => import('./orm.js'),
   () => import('./native.js'),
   () => import('./start.js'),

@@ -16,6 +16,7 @@ import type {
 } from '../../src/payments/model.js'
 import type { SandboxWebhook } from '../../src/payments/sandbox/index.js'
 import type { Sandbox } from '../../src/payments/sandbox/server.js'
+import { TEST_CARDS, type TestCardKind } from '../../src/payments/sandbox/test-cards.js'
 
 export interface DeclineCase {
   readonly name: string
@@ -25,6 +26,15 @@ export interface DeclineCase {
   readonly outcome: OutcomeClass
   readonly code: NormalizedCode
 }
+
+/**
+ * What `testCard(kind)` gives on a provider: its outcome and code (with `amount` when the provider
+ * triggers that decline by amount instead of by token: Braintree), or `noTestValue` with the reason the
+ * provider publishes none (then the kind carries no token for it and the router never sends it there).
+ */
+export type TestCardExpectation =
+  | { readonly outcome: OutcomeClass; readonly code: NormalizedCode; readonly amount?: number }
+  | { readonly noTestValue: string }
 
 export interface ConformanceKit {
   readonly provider: ProviderName
@@ -43,6 +53,8 @@ export interface ConformanceKit {
    * Braintree search) or `unknown` (Adyen, which has no lookup API and did not send it from this process).
    */
   readonly unknownKeyStatus: 'not_found' | 'unknown'
+  /** Every `TEST_CARDS` kind on this provider. */
+  readonly testCards: Readonly<Record<TestCardKind, TestCardExpectation>>
   /** Cases this adapter is known to fail, by name, with the reason: run as expected failures. */
   readonly knownGaps?: Readonly<Record<string, string>>
 }
@@ -150,6 +162,33 @@ export function paymentAdapterConformance(kit: ConformanceKit, sandbox: () => Sa
       expect(moved).toEqual([])
     })
   }
+
+  it('test cards: every testCard kind gives its expected outcome on this provider', async () => {
+    const a = await make()
+    const wrong: string[] = []
+    for (const kind of Object.keys(TEST_CARDS) as TestCardKind[]) {
+      const want = kit.testCards[kind]
+      const token = TEST_CARDS[kind][provider]
+      if ('noTestValue' in want) {
+        if (token !== undefined) wrong.push(`${kind}: has a token but the kit says the provider publishes none`)
+        continue
+      }
+      // A kind the provider triggers by amount rides on the approved method at that amount.
+      if (token === undefined && want.amount === undefined) {
+        wrong.push(`${kind}: no token and no trigger amount`)
+        continue
+      }
+      const method: PaymentMethod = token === undefined ? kit.approved : { type: 'card', tokens: { [provider]: token } }
+      const id = pid(`card-${kind}`)
+      const r = await a.authorize({ paymentId: id, amount: money(want.amount ?? 1000), method, capture: true }, ctx(id))
+      if (r.outcome !== want.outcome || r.code !== want.code) wrong.push(`${kind}: got ${r.outcome}/${r.code}, want ${want.outcome}/${want.code}`)
+      if (want.outcome !== 'approved') {
+        const moved = sandbox().payments(provider).filter((p) => p.reference === r.providerReference && (p.captured > 0 || p.authorized > 0))
+        if (moved.length) wrong.push(`${kind}: declined but money moved`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
 
   it('idempotent replay: the same key never makes a second payment', async () => {
     const a = await make()

@@ -3,20 +3,22 @@
  * official SDK against its emulator in one sandbox server.
  */
 import { createHmac } from 'node:crypto'
-import { afterAll, beforeAll, describe } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDER_NAMES, type PaymentMethod, type ProviderName } from '../../src/payments/model.js'
 import { ADAPTERS, createAdapter } from '../../src/payments/providers/index.js'
 import type { SandboxWebhook } from '../../src/payments/sandbox/index.js'
 import { startSandbox, type Sandbox } from '../../src/payments/sandbox/server.js'
 import { SQUARE_SANDBOX_NOTIFICATION_URL } from '../../src/payments/sandbox/square-values.js'
-import { TEST_CARDS } from '../../src/payments/sandbox/test-cards.js'
-import { paymentAdapterConformance, type ConformanceKit, type DeclineCase } from '../conformance/payment-adapter.js'
+import { BRAINTREE_DECLINE_AMOUNTS, TEST_CARDS } from '../../src/payments/sandbox/test-cards.js'
+import { paymentAdapterConformance, type ConformanceKit, type DeclineCase, type TestCardExpectation } from '../conformance/payment-adapter.js'
 
 const method = (p: ProviderName, token: PaymentMethod['tokens'][ProviderName]): PaymentMethod => ({ type: 'card', tokens: { [p]: token } })
 const adyenCard = (holderName: string) => method('adyen', { type: 'scheme', number: '4111111145551142', expiryMonth: '03', expiryYear: '2030', cvc: '737', holderName })
 
 /** Breaks a JSON body's bytes while keeping its signature header: what a tampering proxy would do. */
 const tamperBody = (h: SandboxWebhook): SandboxWebhook => ({ ...h, body: h.body.replace(/"(amount|value)":(\d)/, '"$1":9$2') })
+
+const approved: TestCardExpectation = { outcome: 'approved', code: 'approved' }
 
 const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
   stripe: {
@@ -32,9 +34,15 @@ const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
     ],
     forge: tamperBody,
     unknownKeyStatus: 'not_found',
-    knownGaps: {
-      'refund: partial, then the rest':
-        'the Stripe adapter (payments-core) reports every refund with an amount as partially_refunded, even the one that completes the refund',
+    testCards: {
+      visa: approved,
+      mastercard: approved,
+      declined: { outcome: 'hard_decline', code: 'card_declined' },
+      insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds' },
+      expired: { outcome: 'hard_decline', code: 'expired_card' },
+      incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc' },
+      fraud: { outcome: 'hard_decline', code: 'fraud_suspected' },
+      processing_error: { outcome: 'soft_decline', code: 'processing_error' },
     },
   },
   square: {
@@ -53,6 +61,16 @@ const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
     ],
     forge: tamperBody,
     unknownKeyStatus: 'not_found',
+    testCards: {
+      visa: approved,
+      mastercard: approved,
+      declined: { outcome: 'hard_decline', code: 'card_declined' },
+      insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds' },
+      expired: { outcome: 'hard_decline', code: 'expired_card' },
+      incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc' },
+      fraud: { noTestValue: 'Square publishes no fraud test value (its sandbox nonces: ok, declined, cvv, postal code, expiration, already used, verification)' },
+      processing_error: { noTestValue: 'Square publishes no processing-error test value' },
+    },
   },
   adyen: {
     provider: 'adyen',
@@ -74,6 +92,16 @@ const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
     ).map(([holder, outcome, code]): DeclineCase => ({ name: `holderName ${holder}`, method: adyenCard(holder), outcome, code })),
     forge: tamperBody,
     unknownKeyStatus: 'unknown',
+    testCards: {
+      visa: approved,
+      mastercard: approved,
+      declined: { outcome: 'hard_decline', code: 'card_declined' },
+      insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds' },
+      expired: { outcome: 'hard_decline', code: 'expired_card' },
+      incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc' },
+      fraud: { outcome: 'hard_decline', code: 'fraud_suspected' },
+      processing_error: { outcome: 'soft_decline', code: 'processing_error' },
+    },
   },
   braintree: {
     provider: 'braintree',
@@ -98,6 +126,17 @@ const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
       return { ...h, body: form.toString() }
     },
     unknownKeyStatus: 'not_found',
+    // Braintree's nonces cover declined, fraud and processor failure; the rest it triggers by amount.
+    testCards: {
+      visa: approved,
+      mastercard: approved,
+      declined: { outcome: 'soft_decline', code: 'do_not_honor' },
+      insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds', amount: BRAINTREE_DECLINE_AMOUNTS.insufficient_funds! },
+      expired: { outcome: 'hard_decline', code: 'expired_card', amount: BRAINTREE_DECLINE_AMOUNTS.expired! },
+      incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc', amount: BRAINTREE_DECLINE_AMOUNTS.incorrect_cvc! },
+      fraud: { outcome: 'hard_decline', code: 'fraud_suspected' },
+      processing_error: { outcome: 'soft_decline', code: 'try_again_later' },
+    },
   },
 }
 
@@ -109,6 +148,10 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await sandbox?.close()
+})
+
+it('no adapter is left with known gaps', () => {
+  expect(Object.entries(KITS).filter(([, k]) => Object.keys(k.knownGaps ?? {}).length > 0).map(([p]) => p)).toEqual([])
 })
 
 for (const provider of providers) {

@@ -70,8 +70,8 @@ export interface AttemptRow {
 }
 
 /**
- * Where the ledger keeps its rows. Implementations: the embedded SQLite store (default); an ORM-backed
- * one can follow once the ORM layer lands. Every write is conditional where it says so, so two
+ * Where the ledger keeps its rows. Implementations: the embedded SQLite store (default) and the ORM store
+ * (`createOrmStore`, on the project's ORM layer). Every write is conditional where it says so, so two
  * processes sharing a store never move a payment backwards.
  */
 export interface LedgerStore {

@@ -1,12 +1,14 @@
 /**
- * An HTTP client for `@adyen/api-library` (its `ClientInterface`), sending through undici. The SDK's
- * own client speaks HTTPS only and builds a new agent per request; this one keeps a pooled dispatcher,
- * can point every Adyen host at one base URL (the local sandbox: `http://host:port/adyen`), and never
- * retries. Non-2xx answers are thrown as the SDK's `HttpClientException` carrying Adyen's error body,
- * exactly as the SDK's client does; transport errors are thrown as undici raised them, so the adapter
- * can tell "never connected" from "sent, then lost".
+ * An HTTP client for `@adyen/api-library` (its `ClientInterface`), sending through the toolkit's pooled
+ * `HttpClient` (src/runtime/http-client.ts). The SDK's own client speaks HTTPS only and builds a new
+ * agent per request; this one reuses the pool's keep-alive connections, can point every Adyen host at
+ * one base URL (the local sandbox: `http://host:port/adyen`), and never retries. Non-2xx answers are
+ * thrown as the SDK's `HttpClientException` carrying Adyen's error body, exactly as the SDK's client
+ * does; transport errors are thrown as undici raised them (see pooled-http.ts), so the adapter can tell
+ * "never connected" from "sent, then lost".
  */
-import { request, type Dispatcher } from 'undici'
+import type { HttpClient } from '../../runtime/http-client.js'
+import { paymentsHttpClient, sendPooled } from './pooled-http.js'
 
 /** The parts of the SDK's `Config` this client reads. */
 interface AdyenConfigLike {
@@ -38,8 +40,8 @@ export type HttpClientExceptionCtor = new (props: {
 export interface AdyenHttpClientOptions {
   /** Every Adyen endpoint's path is sent to this origin + path prefix instead of its own host. */
   baseUrl?: string
-  /** A dispatcher to send with (an undici Agent or Pool, e.g. the pooled HTTP client's). */
-  dispatcher?: Dispatcher
+  /** The pooled client to send with. @default the payments-wide client (no retries, no breaker) */
+  httpClient?: HttpClient
   /** Used when neither the SDK config nor the call sets a timeout. @default 30000 */
   timeoutMs?: number
 }
@@ -73,20 +75,18 @@ export class AdyenHttpClient {
 
     let url = this.resolve(endpoint)
     if (requestOptions.params) url += `?${new URLSearchParams(requestOptions.params).toString()}`
-    const method = (requestOptions.method ?? 'POST').toUpperCase() as Dispatcher.HttpMethod
+    const method = (requestOptions.method ?? 'POST').toUpperCase()
     const timeout = requestOptions.timeout ?? config.connectionTimeoutMillis ?? this.#options.timeoutMs ?? 30_000
     const body = method === 'GET' || method === 'DELETE' ? undefined : json
 
-    const res = await request(url, {
+    const res = await sendPooled(this.#options.httpClient ?? paymentsHttpClient(), url, {
       method,
       headers,
       ...(body === undefined || body.length === 0 ? {} : { body }),
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
+      timeoutMs: timeout,
       ...(requestOptions.signal ? { signal: requestOptions.signal } : {}),
-      ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
     })
-    const text = await res.body.text()
+    const text = res.text()
     if (res.statusCode >= 200 && res.statusCode < 300) return text
     let apiError: { status?: number; errorCode?: string; message?: string } | undefined
     try {

@@ -39,8 +39,8 @@ export interface AdyenAdapterOptions {
   liveEndpointUrlPrefix?: string
   /** Send every call to this base URL (the sandbox: `http://host:port/adyen`). */
   baseUrl?: string
-  /** An undici dispatcher (e.g. the pooled HTTP client's). */
-  dispatcher?: AdyenHttpClientOptions['dispatcher']
+  /** The toolkit's pooled HTTP client to send with. @default the payments-wide one (no retries, no breaker) */
+  httpClient?: AdyenHttpClientOptions['httpClient']
   /** Per-call timeout when the call context gives none. @default 30000 */
   timeoutMs?: number
   /** How many sent requests are kept to replay for a status lookup. @default 10000 */
@@ -125,7 +125,7 @@ export class AdyenAdapter implements PaymentAdapter {
     this.#sdk ??= loadSdk('@adyen/api-library', () => import('@adyen/api-library')).then((sdk) => {
       const httpClient = new AdyenHttpClient(sdk.HttpClientException as unknown as HttpClientExceptionCtor, {
         ...(this.#options.baseUrl ? { baseUrl: this.#options.baseUrl } : {}),
-        ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
+        ...(this.#options.httpClient ? { httpClient: this.#options.httpClient } : {}),
         timeoutMs: this.#options.timeoutMs ?? 30_000,
       })
       const client = new sdk.Client(
@@ -357,7 +357,7 @@ function toEvent(item: AdyenItem): NormalizedEvent {
 
 /**
  * The registry's factory: `credentials` in the sandbox's shape; `sandboxUrl` sends every call to
- * `<sandboxUrl>/adyen`. Extras: `dispatcher`, `replayCacheSize`, `environment`, `liveEndpointUrlPrefix`.
+ * `<sandboxUrl>/adyen`. Extras: `httpClient`, `replayCacheSize`, `environment`, `liveEndpointUrlPrefix`.
  */
 export async function createAdapter(options: AdapterOptions<'adyen'>): Promise<PaymentAdapter> {
   const { credentials: c } = options
@@ -367,7 +367,7 @@ export async function createAdapter(options: AdapterOptions<'adyen'>): Promise<P
     hmacKeyHex: c.hmacKeyHex,
     ...(options.sandboxUrl ? { baseUrl: `${options.sandboxUrl.replace(/\/+$/, '')}/adyen` } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.dispatcher ? { dispatcher: options.dispatcher as AdyenAdapterOptions['dispatcher'] } : {}),
+    ...(options.httpClient ? { httpClient: options.httpClient as AdyenAdapterOptions['httpClient'] } : {}),
     ...(typeof options.replayCacheSize === 'number' ? { replayCacheSize: options.replayCacheSize } : {}),
     ...(options.environment === 'LIVE' ? { environment: 'LIVE' as const } : {}),
     ...(typeof options.liveEndpointUrlPrefix === 'string' ? { liveEndpointUrlPrefix: options.liveEndpointUrlPrefix } : {}),

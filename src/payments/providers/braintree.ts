@@ -213,6 +213,11 @@ export class BraintreeAdapter implements PaymentAdapter {
   async refund(ref: string, amount: Money | undefined, ctx: CallContext): Promise<ProviderResult> {
     const orderId = fitKey(ctx.idempotencyKey, ORDER_ID_MAX)
     return this.#call(ctx, async (gateway) => {
+      // Read the sale before refunding: once the refund commits, the answer comes from the refund and
+      // this read, never from another call that could fail after the money moved.
+      const sale = (await gateway.transaction.find(ref)) as unknown as BtTransaction
+      const saleCurrency = sale.currencyIsoCode ?? amount?.currency ?? this.#currency()
+      const before = await this.#refundedTotal(gateway, sale, saleCurrency)
       let credit: BtTransaction | undefined
       if (ctx.replay || this.#sentOrders.has(orderId)) {
         credit = (await this.#search(gateway, orderId)).find((t) => t.type === 'credit' && t.refundedTransactionId === ref)
@@ -223,10 +228,11 @@ export class BraintreeAdapter implements PaymentAdapter {
         if (!res.success || !res.transaction) return fromResult(res, amount?.currency ?? this.#currency())
         credit = res.transaction
       }
-      const currency = credit.currencyIsoCode ?? amount?.currency ?? this.#currency()
+      const currency = credit.currencyIsoCode ?? saleCurrency
       const refunded = fromDecimal(credit.amount, currency)
-      const sale = (await gateway.transaction.find(ref)) as unknown as BtTransaction
-      const status = saleStatus(sale, currency, await this.#refundedTotal(gateway, sale, currency))
+      // A credit found by the search may predate the read above (then it is already counted).
+      const counted = (sale.refundIds ?? []).includes(credit.id)
+      const status = saleStatus(sale, currency, counted ? before : before + refunded)
       return result('braintree', {
         outcome: 'approved',
         code: 'approved',

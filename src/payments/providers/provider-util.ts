@@ -58,7 +58,7 @@ function errorFacts(err: unknown): string {
 }
 
 // Failures where no byte of the request reached the provider: safe to try elsewhere.
-const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR_CONNECT_TIMEOUT|ERR_INVALID_URL|Invalid URL|bad port/
+const NOT_SENT = /ECOM_ERR_HTTP_CLIENT_CLOSED|ECOM_ERR_HTTP_CIRCUIT_OPEN|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR_CONNECT_TIMEOUT|ERR_INVALID_URL|Invalid URL|bad port/
 const TIMEOUT = /ETIMEDOUT|TimeoutError|AbortError|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|timed out|[Tt]imeout/
 
 /**

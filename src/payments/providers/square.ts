@@ -24,6 +24,8 @@ import type {
 import { loadSdk } from '../load-optional.js'
 import type { AdapterOptions } from './index.js'
 import { SQUARE_SANDBOX_NOTIFICATION_URL } from '../sandbox/square-values.js'
+import type { HttpClient } from '../../runtime/http-client.js'
+import { paymentsHttpClient, pooledFetch } from './pooled-http.js'
 import { classifyHttpStatus, classifyTransport, fitKey, headerValue, requireString, result } from './provider-util.js'
 
 type SquareSdk = typeof import('square')
@@ -41,8 +43,10 @@ export interface SquareAdapterOptions {
   webhookUrl?: string
   /** Per-call timeout when the call context gives none. @default 30000 */
   timeoutMs?: number
-  /** A fetch to send requests with (e.g. the pooled HTTP client's). @default globalThis.fetch */
+  /** A fetch to send requests with. @default a fetch over `httpClient` */
   fetch?: typeof fetch
+  /** The toolkit's pooled HTTP client. @default the payments-wide one (no retries, no breaker) */
+  httpClient?: HttpClient
   /** How many recent payments a status lookup by idempotency key scans. @default 2000 */
   lookupScanLimit?: number
 }
@@ -94,7 +98,8 @@ export class SquareAdapter implements PaymentAdapter {
         token: this.#options.accessToken,
         baseUrl: this.#options.baseUrl ?? 'https://connect.squareup.com',
         maxRetries: 0,
-        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+        // The toolkit's pooled client unless another fetch is given (see pooled-http.ts).
+        fetch: this.#options.fetch ?? pooledFetch(this.#options.httpClient ?? paymentsHttpClient()),
       }),
     }))
     return this.#client
@@ -183,15 +188,18 @@ export class SquareAdapter implements PaymentAdapter {
       if (status === 'REJECTED' || status === 'FAILED') {
         return result('square', { outcome: 'hard_decline', code: 'processing_error', providerReference: ref, providerCode: status })
       }
-      // Read the payment back: a replayed refund must not be counted twice.
-      const after = (await client.payments.get({ paymentId: ref }, this.#req(ctx))).payment
-      const refundedNow = Number(after?.refundedMoney?.amount ?? already + value.amount)
+      // The refund has committed: the answer comes from the refund itself and the read made before it,
+      // never from another call that could fail after the money moved. A replay under the same key
+      // answers the stored refund, which the earlier read already counted when its id is listed there.
+      const refunded = Number(res.refund?.amountMoney?.amount ?? value.amount)
+      const counted = res.refund?.id !== undefined && (payment?.refundIds ?? []).includes(res.refund.id)
+      const refundedNow = counted ? already : already + refunded
       return result('square', {
         outcome: 'approved',
         code: 'approved',
         providerReference: ref,
         status: refundedNow >= total ? 'refunded' : 'partially_refunded',
-        amount: value,
+        amount: { amount: refunded, currency: String(res.refund?.amountMoney?.currency ?? value.currency) },
         providerCode: status ?? undefined,
       })
     })
@@ -364,7 +372,7 @@ function parseEvent(body: string): NormalizedEvent {
 
 /**
  * The registry's factory: `credentials` in the sandbox's shape; `sandboxUrl` points the SDK at
- * `<sandboxUrl>/square`. Extras: `webhookUrl`, `fetch`, `lookupScanLimit`, `baseUrl`.
+ * `<sandboxUrl>/square`. Extras: `webhookUrl`, `fetch`, `httpClient`, `lookupScanLimit`, `baseUrl`.
  */
 export async function createAdapter(options: AdapterOptions<'square'>): Promise<PaymentAdapter> {
   const { credentials: c } = options
@@ -377,6 +385,7 @@ export async function createAdapter(options: AdapterOptions<'square'>): Promise<
     webhookUrl: typeof options.webhookUrl === 'string' ? options.webhookUrl : options.sandboxUrl ? SQUARE_SANDBOX_NOTIFICATION_URL : undefined,
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(typeof options.fetch === 'function' ? { fetch: options.fetch as typeof fetch } : {}),
+    ...(options.httpClient ? { httpClient: options.httpClient as HttpClient } : {}),
     ...(typeof options.lookupScanLimit === 'number' ? { lookupScanLimit: options.lookupScanLimit } : {}),
   })
 }

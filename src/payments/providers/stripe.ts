@@ -1,5 +1,3 @@
-import { Agent } from 'node:http'
-import { Agent as HttpsAgent } from 'node:https'
 import { WebhookSignatureError } from '../../errors.js'
 import type {
   AuthorizeRequest,
@@ -17,6 +15,9 @@ import type {
 } from '../model.js'
 import { classifyHttpStatus, classifyTransportError } from './classify.js'
 import { loadSdk } from '../load-optional.js'
+import type { HttpClient } from '../../runtime/http-client.js'
+import { paymentsHttpClient } from './pooled-http.js'
+import { createStripeHttpClient, type StripeNetLike } from './stripe-http-client.js'
 import type { AdapterOptions } from './index.js'
 
 /** The slice of a PaymentIntent the adapter reads (kept structural so the SDK's types stay optional). */
@@ -80,6 +81,16 @@ function intentStatus(pi: Intent): ProviderPaymentStatus {
   }
 }
 
+/** A refund's payment status from its expanded charge; without one (never expanded), from the request. */
+export function refundStatus(charge: unknown, amount: Money | undefined): ProviderPaymentStatus {
+  const c = charge as { amount?: number; amount_refunded?: number; refunded?: boolean } | string | null | undefined
+  if (c && typeof c === 'object') {
+    if (c.refunded === true) return 'refunded'
+    if (typeof c.amount === 'number' && typeof c.amount_refunded === 'number') return c.amount_refunded >= c.amount ? 'refunded' : 'partially_refunded'
+  }
+  return amount ? 'partially_refunded' : 'refunded'
+}
+
 const EVENTS: Record<string, NormalizedEventType> = {
   'payment_intent.amount_capturable_updated': 'payment.authorized',
   'payment_intent.succeeded': 'payment.captured',
@@ -132,8 +143,10 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
     cfg.port = Number(u.port || (u.protocol === 'https:' ? 443 : 80))
     cfg.protocol = u.protocol.replace(':', '')
   }
-  const agent = options.sandboxUrl?.startsWith('http:') ? new Agent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true })
-  cfg.httpClient = noHiddenRetry((StripeCtor as unknown as { createNodeHttpClient(a: unknown): HttpClientLike }).createNodeHttpClient(agent))
+  // The toolkit's pooled client (or the one given as `httpClient`), wrapped so stripe-node's hidden
+  // closed-connection retry never fires (noHiddenRetry).
+  const pool = (options.httpClient as HttpClient | undefined) ?? paymentsHttpClient()
+  cfg.httpClient = noHiddenRetry(createStripeHttpClient(StripeCtor as unknown as StripeNetLike, pool) as HttpClientLike)
   const stripe = new StripeCtor(options.credentials.apiKey, cfg)
   const webhookSecret = options.credentials.webhookSecret
   const searchGraceMs = typeof options.searchGraceMs === 'number' ? options.searchGraceMs : options.sandboxUrl ? 0 : 60_000
@@ -212,13 +225,15 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
     },
     async refund(ref, amount, ctx) {
       try {
-        const r = await stripe.refunds.create({ payment_intent: ref, ...(amount ? { amount: amount.amount } : {}) }, reqOpts(ctx))
+        // The refund's own answer says whether it completed the refund: the charge, expanded, as of this
+        // refund (a replay under the same key answers the same stored body, so it agrees with the first).
+        const r = await stripe.refunds.create({ payment_intent: ref, ...(amount ? { amount: amount.amount } : {}), expand: ['charge'] }, reqOpts(ctx))
         return {
           outcome: r.status === 'failed' ? 'hard_decline' : 'approved',
           code: r.status === 'failed' ? 'processing_error' : 'approved',
           provider: 'stripe',
           providerReference: ref,
-          status: amount ? 'partially_refunded' : 'refunded',
+          status: refundStatus(r.charge, amount),
           amount: { amount: r.amount, currency: String(r.currency).toUpperCase() },
           providerCode: r.id,
         }

@@ -4,6 +4,8 @@ import { IllegalTransitionError, InvalidMoneyError, NoEligibleProviderError, Pay
 import { Ledger } from '../ledger/ledger.js'
 import { InProcessLock, type PaymentLock } from '../ledger/lock.js'
 import { createSqliteStore } from '../ledger/sqlite-store.js'
+import { createOrmStore } from '../ledger/orm-store.js'
+import type { OrmManager } from '../../orm/manager.js'
 import type { AttemptRow, LedgerStore, PaymentRow, PaymentState } from '../ledger/types.js'
 import { assertMoney } from '../money.js'
 import type {
@@ -59,8 +61,13 @@ export interface PaymentResult {
 export interface RouterOptions {
   config: RouterConfigInput | RouterConfig
   adapters: Partial<Record<ProviderName, PaymentAdapter>>
-  /** @default an in-memory SQLite ledger */
+  /** @default the ORM store on `orm` when given, else an in-memory SQLite ledger */
   store?: LedgerStore
+  /**
+   * The project's ORM layer (a connected `OrmManager` whose schema includes `ledgerModels()`): the
+   * ledger records through it (`createOrmStore({ orm })`) unless `store` is given.
+   */
+  orm?: OrmManager
   /** @default an in-process lock */
   lock?: PaymentLock
   /** scale-out hook (issue 7): makes each provider's breaker, e.g. `RedisBreakerStore#breaker` to share state across instances. @default a process-local CircuitBreaker */
@@ -80,7 +87,7 @@ const TRANSIENT = new Set<NormalizedCode>(['rate_limited', 'provider_unavailable
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 }
 
 export async function createRouter(options: RouterOptions): Promise<PaymentRouter> {
-  const store = options.store ?? (await createSqliteStore())
+  const store = options.store ?? (options.orm ? createOrmStore({ orm: options.orm }) : await createSqliteStore())
   return new PaymentRouter(options, store)
 }
 

@@ -57,6 +57,12 @@ export const ADYEN_HOLDER_NAME_TRIGGERS: Readonly<Record<string, readonly [strin
   CARD_REQUIRES_ONLINE_PIN: ['33', 'Card requires online pin'],
 })
 
+/** holderName -> [refusalReasonCode, refusalReason] for resultCode Error (same table). */
+export const ADYEN_ERROR_TRIGGERS: Readonly<Record<string, readonly [string, string]>> = Object.freeze({
+  ERROR: ['4', 'Acquirer Error'],
+  UNKNOWN: ['0', 'Unknown'],
+})
+
 interface AdPayment {
   psp: string
   reference: string
@@ -145,8 +151,9 @@ export class AdyenEmulator implements ProviderEmulator {
     const holder = typeof method.holderName === 'string' ? method.holderName.toUpperCase() : ''
     const p: AdPayment = { psp: pspReference(), reference: body.reference, currency: amount.currency, authorized: value, captured: 0, refunded: 0, status: 'authorised' }
     const base = { pspReference: p.psp, merchantReference: p.reference, amount: { value, currency: p.currency } }
-    if (holder === 'ERROR' || holder === 'UNKNOWN') {
-      const [code, reason] = holder === 'ERROR' ? ['4', 'Acquirer Error'] : ['0', 'Unknown']
+    const error = ADYEN_ERROR_TRIGGERS[holder]
+    if (error) {
+      const [code, reason] = error
       p.status = 'refused'
       this.#payments.set(p.psp, p)
       this.#notify(p, 'AUTHORISATION', false, value, reason)

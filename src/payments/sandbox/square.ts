@@ -60,6 +60,7 @@ interface SqPayment {
   /** The payment's amount now (an update before completion may lower it). */
   amount: number
   refunded: number
+  refundIds: string[]
   locationId: string
   referenceId?: string
   note?: string
@@ -209,6 +210,7 @@ export class SquareEmulator implements ProviderEmulator {
       approved: amount,
       amount,
       refunded: 0,
+      refundIds: [],
       locationId: this.#creds.locationId,
       ...(typeof body.reference_id === 'string' ? { referenceId: body.reference_id } : {}),
       ...(typeof body.note === 'string' ? { note: body.note } : {}),
@@ -315,6 +317,7 @@ export class SquareEmulator implements ProviderEmulator {
     this.#touch(p)
     const r: SqRefund = { id: `${p.id}_${mintId('', 10)}`, paymentId: p.id, amount, currency: p.currency, status: 'COMPLETED', createdAt: new Date().toISOString() }
     this.#refunds.set(r.id, r)
+    p.refundIds.push(r.id)
     this.#notify('refund.created', p, r)
     return jsonAnswer(200, { refund: refundJson(r, p) })
   }
@@ -361,7 +364,7 @@ function paymentJson(p: SqPayment): Record<string, unknown> {
     amount_money: money(p.amount),
     total_money: money(p.amount),
     approved_money: money(p.status === 'FAILED' ? 0 : p.approved),
-    ...(p.refunded > 0 ? { refunded_money: money(p.refunded) } : {}),
+    ...(p.refunded > 0 ? { refunded_money: money(p.refunded), refund_ids: [...p.refundIds] } : {}),
     status: p.status,
     delay_duration: 'PT168H',
     delay_action: 'CANCEL',

@@ -69,7 +69,7 @@ const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url'
 
 export function createEmulator(ctx: EmulatorContext): ProviderEmulator {
   const intents = new Map<string, Intent>()
-  const refunds = new Map<string, { id: string; object: 'refund'; amount: number; payment_intent: string; status: 'succeeded'; currency: string; created: number }>()
+  const refunds = new Map<string, { id: string; object: 'refund'; amount: number; charge: string | null; payment_intent: string; status: 'succeeded'; currency: string; created: number }>()
   const idem = new IdempotencyStore()
 
   function send(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): StoredResponse {
@@ -199,10 +199,13 @@ export function createEmulator(ctx: EmulatorContext): ProviderEmulator {
           return err(res, 400, 'invalid_request_error', `Refund amount (${amt}) is greater than unrefunded amount on charge (${left})`, { code: left === 0 ? 'charge_already_refunded' : 'amount_too_large', param: 'amount' })
         }
         pi.refunded += amt
-        const r = { id: id('re'), object: 'refund' as const, amount: amt, payment_intent: pi.id, status: 'succeeded' as const, currency: pi.currency, created: Math.floor(Date.now() / 1000) }
+        const r = { id: id('re'), object: 'refund' as const, amount: amt, charge: pi.latest_charge, payment_intent: pi.id, status: 'succeeded' as const, currency: pi.currency, created: Math.floor(Date.now() / 1000) }
         refunds.set(r.id, r)
-        webhook('charge.refunded', { id: pi.latest_charge, object: 'charge', payment_intent: pi.id, amount: pi.amount_received, amount_refunded: pi.refunded, currency: pi.currency, metadata: pi.metadata, refunded: pi.refunded === pi.amount_received })
-        return send(res, 200, r)
+        const charge = { id: pi.latest_charge, object: 'charge', payment_intent: pi.id, amount: pi.amount_received, amount_refunded: pi.refunded, currency: pi.currency, metadata: pi.metadata, refunded: pi.refunded === pi.amount_received }
+        webhook('charge.refunded', charge)
+        // `expand[]=charge` answers the charge as of this refund (what Stripe does), stored with the answer.
+        const expand = Object.values((p.expand ?? {}) as Params)
+        return send(res, 200, expand.includes('charge') ? { ...r, charge } : r)
       }
       const r = refunds.get(seg[2] ?? '')
       if (method === 'GET' && r) return send(res, 200, r)

@@ -4,7 +4,8 @@ import type { PaymentMethod, ProviderName, ProviderToken } from '../model.js'
  * The kinds of test card every emulator honours, each with the provider's own published test value:
  * - Stripe: test PaymentMethods (`pm_card_visa`, `pm_card_chargeDeclined...`)
  * - Square: test payment tokens (`cnon:card-nonce-ok`, `cnon:card-nonce-declined`, ...)
- * - Adyen: test card numbers with the holder-name trigger for a refusal reason (`REFUSED`, `NOT_ENOUGH_BALANCE`, ...)
+ * - Adyen: test card numbers with the holder-name trigger for a refusal reason (`DECLINED`, `CARD_EXPIRED`, `ERROR`,
+ *   `NOT_ENOUGH_BALANCE`, ...: Adyen's "Values for testing refusal reasons", the emulator's `ADYEN_HOLDER_NAME_TRIGGERS`)
  * - Braintree: test nonces (`fake-valid-nonce`, `fake-processor-declined-visa-nonce`, ...). Braintree
  *   triggers most specific declines by amount instead (2000.00-2999.00 decline with that processor
  *   response code): see `BRAINTREE_DECLINE_AMOUNTS`. A provider without a published value for a kind has
@@ -40,17 +41,19 @@ export const TEST_CARDS: Readonly<Record<TestCardKind, Readonly<Partial<Record<P
   declined: {
     stripe: 'pm_card_chargeDeclined',
     square: 'cnon:card-nonce-declined',
-    adyen: adyen('REFUSED'),
+    adyen: adyen('DECLINED'),
     braintree: 'fake-processor-declined-visa-nonce',
   },
   insufficient_funds: {
     stripe: 'pm_card_chargeDeclinedInsufficientFunds',
+    // Square publishes no card nonce for it; its gift card nonce is the one that answers INSUFFICIENT_FUNDS.
+    square: 'cnon:gift-card-nonce-insufficient-funds',
     adyen: adyen('NOT_ENOUGH_BALANCE'),
   },
   expired: {
     stripe: 'pm_card_chargeDeclinedExpiredCard',
     square: 'cnon:card-nonce-rejected-expiration',
-    adyen: adyen('EXPIRED_CARD'),
+    adyen: adyen('CARD_EXPIRED'),
   },
   incorrect_cvc: {
     stripe: 'pm_card_chargeDeclinedIncorrectCvc',
@@ -64,7 +67,7 @@ export const TEST_CARDS: Readonly<Record<TestCardKind, Readonly<Partial<Record<P
   },
   processing_error: {
     stripe: 'pm_card_chargeDeclinedProcessingError',
-    adyen: adyen('ACQUIRER_ERROR'),
+    adyen: adyen('ERROR'), // resultCode Error, refusal reason 4 Acquirer Error
     braintree: 'fake-processor-failure-visa-nonce',
   },
 })

@@ -64,8 +64,9 @@ describe('routing strategies', () => {
   })
 
   it('skips providers with no token for the method, and disabled providers', () => {
-    // insufficient_funds has no Square or Braintree published test value
-    expect(order({ providers: { ...ALL, stripe: { enabled: false } } }, req({ method: testCard('insufficient_funds') }))).toEqual(['adyen'])
+    // fraud has no Square published test value; expired none for Braintree
+    expect(order({ providers: { ...ALL, stripe: { enabled: false } } }, req({ method: testCard('fraud') }))).toEqual(['adyen', 'braintree'])
+    expect(order({ providers: { ...ALL, stripe: { enabled: false }, square: { enabled: false } } }, req({ method: testCard('expired') }))).toEqual(['adyen'])
   })
 
   it('lowest-cost: percent + fixed per currency, "*" as the fallback', () => {

@@ -2,6 +2,7 @@ import { request } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SandboxListenError } from '../../../src/errors.js'
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../../../src/payments/sandbox/server.js'
+import { ADYEN_ERROR_TRIGGERS, ADYEN_HOLDER_NAME_TRIGGERS } from '../../../src/payments/sandbox/adyen.js'
 import { TEST_CARDS, testCard } from '../../../src/payments/sandbox/test-cards.js'
 
 let sb: Sandbox
@@ -137,7 +138,15 @@ describe('payments sandbox server', () => {
 
   it('test cards carry each provider\u2019s published test value', () => {
     expect(testCard('visa').tokens).toMatchObject({ stripe: 'pm_card_visa', square: 'cnon:card-nonce-ok', braintree: 'fake-valid-visa-nonce' })
-    expect(testCard('declined').tokens.adyen).toMatchObject({ holderName: 'REFUSED' })
+    // Adyen's published holder-name triggers ("Values for testing refusal reasons"), which the emulator honours.
+    expect(testCard('declined').tokens.adyen).toMatchObject({ holderName: 'DECLINED' })
+    expect(testCard('expired').tokens.adyen).toMatchObject({ holderName: 'CARD_EXPIRED' })
+    expect(testCard('processing_error').tokens.adyen).toMatchObject({ holderName: 'ERROR' })
+    for (const [kind, tokens] of Object.entries(TEST_CARDS)) {
+      if (kind === 'visa' || kind === 'mastercard') continue
+      const holder = (tokens.adyen as { holderName: string }).holderName
+      expect(holder in ADYEN_HOLDER_NAME_TRIGGERS || holder in ADYEN_ERROR_TRIGGERS, `${kind}: ${holder}`).toBe(true)
+    }
     expect(TEST_CARDS.insufficient_funds.stripe).toBe('pm_card_chargeDeclinedInsufficientFunds')
     expect(Object.keys(testCard('visa', ['stripe']).tokens)).toEqual(['stripe'])
   })
