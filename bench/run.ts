@@ -10,12 +10,8 @@ const suites: Array<() => Promise<{ suite: BenchSuite }>> = [
   () => import('./start.js'),
   () => import('./runtime.js'),
   () => import('./payments.js'),
-  () => import('./runtime.js'),
   () => import('./orm.js'),
   () => import('./native.js'),
-  () => import('./start.js'),
-  () => import('./orm.js'),
-  () => import('./payments.js'),
 ]
 
 function fmt(n: number): string {
@@ -31,9 +27,12 @@ export function renderGroup(group: string, rows: BenchRow[]): string {
   const lines = [`### ${group}`, '', '| | value | ecom vs this | target | note |', '| --- | ---: | ---: | --- | --- |']
   for (const r of sorted) {
     let ratio = ''
-    if (ours && r !== ours && r.value !== 0) {
-      // Ratios read "ecom is N x this peer" in the direction where bigger is better.
-      ratio = `${(better ? ours.value / r.value : r.value / ours.value).toFixed(2)}x`
+    if (ours && r !== ours) {
+      // Ratios read "ecom is N x this peer" in the direction where bigger is better. A zero on either
+      // side (no failed requests, say) has no ratio: the values speak for themselves.
+      const num = better ? ours.value : r.value
+      const den = better ? r.value : ours.value
+      ratio = den === 0 || num === 0 ? (num === den ? 'equal' : '') : `${(num / den).toFixed(2)}x`
     }
     const name = r.ours ? `**${r.name}**` : r.name
     lines.push(`| ${name} | ${fmt(r.value)} ${r.unit} | ${ratio} | ${r.target ?? ''} | ${r.note ?? ''} |`)
