@@ -70,7 +70,7 @@ export function ormConformance(kind: DbKind): void {
 
   describe.skipIf(reason !== undefined)(`ORM conformance on ${kind}`, () => {
     let raw: RawDb
-    const T = { customer: 'customer', product: 'product', order: 'shop_order' }
+    const T = { customer: 'customer', product: 'product', order: 'shop_order', shipment: 'shipment' }
 
     beforeAll(async () => {
       raw = await freshDb(kind, `ecom_orm_conf_${kind}`)
@@ -81,10 +81,12 @@ export function ormConformance(kind: DbKind): void {
     })
 
     const clear = async (): Promise<void> => {
-      for (const t of [T.order, T.product, T.customer]) await raw.query(`DELETE FROM ${raw.q(t)}`)
+      for (const t of [T.shipment, T.order, T.product, T.customer]) await raw.query(`DELETE FROM ${raw.q(t)}`)
     }
     const rawRows = (table: string, where = '', params: unknown[] = []): Promise<Array<Record<string, unknown>>> =>
       raw.query(`SELECT * FROM ${raw.q(table)}${where ? ` WHERE ${where}` : ''} ORDER BY ${raw.q('id')}`, params)
+    /** Shipment rows by their snake_case columns, in key order. */
+    const rawShipments = (): Promise<Array<Record<string, unknown>>> => raw.query(`SELECT * FROM ${raw.q(T.shipment)} ORDER BY ${raw.q('shipment_id')}`)
     const rawCount = async (table: string): Promise<number> => Number((await raw.query(`SELECT COUNT(*) AS n FROM ${raw.q(table)}`))[0]!.n)
 
     for (const orm of ORMS) {
@@ -288,6 +290,88 @@ export function ormConformance(kind: DbKind): void {
           expect(Number(r!.visits)).toBe(20)
           expect(Number((await rawRows(T.product))[0]!.stock)).toBe(47)
           expect((await products().findById(p.id))!.stock).toBe(47)
+        })
+
+        // Shipment's camelCase fields map to snake_case columns (labelText to `label`): each case reads
+        // the columns through the plain driver, so a field name written where a column belongs fails here.
+        const ship = (code: string, extra: Row = {}): Row => ({ trackingCode: code, updatedAt: new Date('2024-01-01T00:00:00.000Z'), ...extra })
+        const shipments = () => manager.repo('Shipment')
+
+        it('column mapping: create and createMany write camelCase fields to their snake_case columns', async () => {
+          const at = new Date('2024-05-06T07:08:09.010Z')
+          const ref = '0b7e6d2c-6a51-4c5e-9d7f-3a2b1c0d9e8f'
+          const s = await shipments().create(ship('T-1', { carrierName: 'DHL', weightGrams: 1200, costCents: 995, scanCount: 3n, isDelivered: true, updatedAt: at, lastEvent: { at: 'hub' }, externalRef: ref, labelText: 'fragile' }))
+          expect(typeof s.shipmentId).toBe('number')
+          expect(s).toMatchObject({ trackingCode: 'T-1', carrierName: 'DHL', weightGrams: 1200, costCents: 995, scanCount: 3n, isDelivered: true, lastEvent: { at: 'hub' }, externalRef: ref, labelText: 'fragile' })
+          expect(await shipments().createMany([ship('T-2', { costCents: 5 }), ship('T-3', { weightGrams: 7, labelText: 'x' })])).toBe(2)
+          const rows = await rawShipments()
+          expect(Number(rows[0]!.shipment_id)).toBe(s.shipmentId)
+          expect(rows.map((r) => [r.tracking_code, r.carrier_name, Number(r.weight_grams), Number(r.cost_cents), Number(r.scan_count), rawBool(r.is_delivered), r.label])).toEqual([
+            ['T-1', 'DHL', 1200, 995, 3, true, 'fragile'],
+            ['T-2', null, 0, 5, 0, false, null],
+            ['T-3', null, 7, 0, 0, false, 'x'],
+          ])
+          expect(rawTime(rows[0]!.updated_at)).toBe(at.getTime())
+          expect(rawJson(rows[0]!.last_event)).toEqual({ at: 'hub' })
+          expect(String(rows[0]!.external_ref)).toBe(ref)
+        })
+
+        it('column mapping: updateMany, update, upsert and a transaction\'s updateMany SET the columns (updated_at, not updatedAt)', async () => {
+          await shipments().createMany([ship('U-1'), ship('U-2'), ship('U-3')])
+          const later = new Date('2024-06-01T12:00:00.500Z')
+          expect(await shipments().updateMany({ trackingCode: { in: ['U-1', 'U-2'] } }, { updatedAt: later, isDelivered: true, costCents: 250, scanCount: 9n, lastEvent: [1, 'two'], labelText: 'done' })).toBe(2)
+          let rows = await rawShipments()
+          expect(rows.map((r) => [r.tracking_code, rawTime(r.updated_at), rawBool(r.is_delivered), Number(r.cost_cents), Number(r.scan_count), r.label])).toEqual([
+            ['U-1', later.getTime(), true, 250, 9, 'done'],
+            ['U-2', later.getTime(), true, 250, 9, 'done'],
+            ['U-3', Date.parse('2024-01-01T00:00:00.000Z'), false, 0, 0, null],
+          ])
+          expect(rawJson(rows[0]!.last_event)).toEqual([1, 'two'])
+          const id3 = Number(rows[2]!.shipment_id)
+          const u = await shipments().update(id3, { carrierName: 'UPS', weightGrams: 42, updatedAt: later, externalRef: null })
+          expect(u).toMatchObject({ shipmentId: id3, trackingCode: 'U-3', carrierName: 'UPS', weightGrams: 42, externalRef: null })
+          expect((u!.updatedAt as Date).getTime()).toBe(later.getTime())
+          const up = await shipments().upsert({ where: { trackingCode: 'U-3' }, create: ship('U-3'), update: { labelText: 'upserted', costCents: 1 } })
+          expect(up).toMatchObject({ shipmentId: id3, labelText: 'upserted', costCents: 1 })
+          const created = await shipments().upsert({ where: { trackingCode: 'U-4' }, create: ship('U-4', { weightGrams: 4 }), update: { costCents: 2 } })
+          expect(created).toMatchObject({ trackingCode: 'U-4', weightGrams: 4, costCents: 0 })
+          await manager.transaction(async (tx) => {
+            expect(await tx.repo('Shipment').updateMany({ isDelivered: false }, { isDelivered: true, updatedAt: later })).toBe(2)
+          })
+          rows = await rawShipments()
+          expect(rows.map((r) => [r.tracking_code, r.carrier_name, Number(r.weight_grams), Number(r.cost_cents), r.label, rawBool(r.is_delivered), rawTime(r.updated_at)])).toEqual([
+            ['U-1', null, 0, 250, 'done', true, later.getTime()],
+            ['U-2', null, 0, 250, 'done', true, later.getTime()],
+            ['U-3', 'UPS', 42, 1, 'upserted', true, later.getTime()],
+            ['U-4', null, 4, 0, null, true, later.getTime()],
+          ])
+        })
+
+        it('column mapping: increment, where, orderBy, select, count and deleteMany on camelCase fields', async () => {
+          await shipments().createMany([
+            ship('W-1', { weightGrams: 30, costCents: 100, updatedAt: new Date(3000), carrierName: 'Posti' }),
+            ship('W-2', { weightGrams: 10, costCents: 300, updatedAt: new Date(1000), labelText: 'Heavy box' }),
+            ship('W-3', { weightGrams: 20, costCents: 200, updatedAt: new Date(2000), isDelivered: true }),
+          ])
+          expect(await shipments().increment({ trackingCode: { startsWith: 'W-' }, isDelivered: false }, { weightGrams: 5, costCents: -1, scanCount: 2 })).toBe(2)
+          const rows = await rawShipments()
+          expect(rows.map((r) => [Number(r.weight_grams), Number(r.cost_cents), Number(r.scan_count)])).toEqual([[35, 99, 2], [15, 299, 2], [20, 200, 0]])
+          const codes = async (q: object): Promise<unknown[]> => (await shipments().findMany(q)).map((r) => r.trackingCode)
+          expect(await codes({ orderBy: { updatedAt: 'desc' } })).toEqual(['W-1', 'W-3', 'W-2'])
+          // ordered by a field left out of the select: the column itself, not an alias of the selection
+          expect(await shipments().findMany({ orderBy: [{ isDelivered: 'desc' }, { weightGrams: 'asc' }], select: ['trackingCode'] })).toEqual([{ trackingCode: 'W-3' }, { trackingCode: 'W-2' }, { trackingCode: 'W-1' }])
+          expect(await shipments().findMany({ where: { costCents: { gte: 200 } }, orderBy: { costCents: 'asc' }, select: ['costCents', 'updatedAt', 'labelText'] })).toEqual([
+            { costCents: 200, updatedAt: new Date(2000), labelText: null },
+            { costCents: 299, updatedAt: new Date(1000), labelText: 'Heavy box' },
+          ])
+          expect(await codes({ where: { OR: [{ carrierName: { isNull: false } }, { labelText: { contains: 'heavy', mode: 'insensitive' } }], updatedAt: { lt: new Date(5000) } }, orderBy: { weightGrams: 'asc' } })).toEqual(['W-2', 'W-1'])
+          expect(await codes({ where: { scanCount: { gt: 0 } }, orderBy: { shipmentId: 'asc' }, offset: 1 })).toEqual(['W-2'])
+          const first = Number(rows[0]!.shipment_id)
+          expect(await shipments().findById(first, { select: ['shipmentId', 'weightGrams'] })).toEqual({ shipmentId: first, weightGrams: 35 })
+          expect(await shipments().count({ isDelivered: false, weightGrams: { gt: 14 } })).toBe(2)
+          expect(await shipments().deleteMany({ updatedAt: { lte: new Date(2000) }, isDelivered: false })).toBe(1)
+          expect(await shipments().delete(first)).toBe(true)
+          expect((await rawShipments()).map((r) => r.tracking_code)).toEqual(['W-3'])
         })
 
         it('transaction: commits when fn resolves', async () => {

@@ -45,9 +45,10 @@ function history(): Migration[] {
 describe('migration planning', () => {
   it('plans tables (referenced first), then indexes, from nothing', () => {
     const ops = planMigration(undefined, shopSchema.toJSON())
-    expect(ops.filter((o) => o.op === 'createTable').map((o) => (o as { table: string }).table)).toEqual(['customer', 'product', 'shop_order'])
+    expect(ops.filter((o) => o.op === 'createTable').map((o) => (o as { table: string }).table)).toEqual(['customer', 'product', 'shop_order', 'shipment'])
     expect(ops.filter((o) => o.op === 'createIndex').map((o) => (o as { index: { name: string } }).index.name)).toEqual([
       'customer_email_key', 'customer_name_idx', 'product_sku_key', 'shop_order_customer_id_placed_at_idx',
+      'shipment_tracking_code_key', 'shipment_is_delivered_updated_at_idx',
     ])
   })
 

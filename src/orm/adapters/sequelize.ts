@@ -182,7 +182,10 @@ export class SequelizeAdapter implements OrmAdapter {
     return this.#S.literal(walk(cond))
   }
 
-  /** SET values as placeholders too (`bindParam: false` makes Sequelize use our `bind` for the whole statement). */
+  /**
+   * SET values as placeholders too (`bindParam: false` makes Sequelize use our `bind` for the whole
+   * statement). Keyed by field name, like everything the repository hands over; `runUpdate` maps them to columns.
+   */
   #set(m: Model, data: Row, bind: unknown[]): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(this.#row(m, data))) {
@@ -201,7 +204,11 @@ export class SequelizeAdapter implements OrmAdapter {
     const M = (m: Model): Any => this.#models.get(m.name)
     // Sequelize's update path would bind SET values in its own array and refuse ours, so the statement
     // comes from Sequelize's query generator with every value a `$n` literal, and runs with our bind.
-    const runUpdate = async (m: Model, values: Record<string, unknown>, where: Any, bind: unknown[]): Promise<number> => {
+    // The generator prints SET keys as given (Model.update maps attributes to columns before calling
+    // it), so the field-keyed values are re-keyed by column here: `updatedAt` is written as `updated_at`.
+    const runUpdate = async (m: Model, byField: Record<string, unknown>, where: Any, bind: unknown[]): Promise<number> => {
+      const values: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(byField)) values[m.fieldMap.get(k)!.column] = v
       const qi = this.native.getQueryInterface()
       const gen = qi.queryGenerator.updateQuery(M(m).getTableName(), values, where, { bindParam: false }, M(m).rawAttributes)
       const res = await this.native.query(typeof gen === 'string' ? gen : gen.query, { bind, type: this.#S.QueryTypes.BULKUPDATE, transaction, model: M(m) })

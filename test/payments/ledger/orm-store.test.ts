@@ -28,13 +28,17 @@ async function manager(url: string, orm: OrmName): Promise<OrmManager> {
   return m
 }
 
-// Drizzle on every database, Prisma on SQLite. Not Sequelize yet: the ORM layer's Sequelize adapter
-// writes camelCase field names, not their columns, in updateMany's SET (reported to the ORM owner).
+// Drizzle and Sequelize on every database, Prisma on SQLite. The ledger's camelCase fields live in
+// snake_case columns (updated_at, winning_attempt, …), so every transition exercises the adapters'
+// field-to-column mapping in updateMany's SET and WHERE.
 const CASES: Array<[DbKind, OrmName]> = [
   ['sqlite', 'drizzle'],
   ['sqlite', 'prisma'],
+  ['sqlite', 'sequelize'],
   ['postgres', 'drizzle'],
+  ['postgres', 'sequelize'],
   ['mariadb', 'drizzle'],
+  ['mariadb', 'sequelize'],
 ]
 
 for (const [kind, orm] of CASES) {
