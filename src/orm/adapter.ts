@@ -50,6 +50,36 @@ export interface OrmAdapter extends AdapterSession {
   readonly driver: unknown
 }
 
+/**
+ * Calls made outside a transaction go through one root session, built on first use and dropped on
+ * reconnect; the adapters differ only in how a session is made from a handle.
+ */
+export abstract class RootSessionAdapter implements AdapterSession {
+  #root?: AdapterSession
+
+  /** The session over the adapter's own connection (not a transaction's). */
+  protected abstract rootSession(): AdapterSession
+
+  protected root(): AdapterSession {
+    this.#root ??= this.rootSession()
+    return this.#root
+  }
+
+  /** Forget the root session, so the next call builds one over the new connection. */
+  protected resetRoot(): void {
+    this.#root = undefined
+  }
+
+  insert(m: Model, row: Row) { return this.root().insert(m, row) }
+  insertMany(m: Model, rows: Row[]) { return this.root().insertMany(m, rows) }
+  find(m: Model, q: FindQuery) { return this.root().find(m, q) }
+  count(m: Model, where: Cond) { return this.root().count(m, where) }
+  update(m: Model, where: Cond, data: Row) { return this.root().update(m, where, data) }
+  updateById(m: Model, id: unknown, data: Row) { return this.root().updateById(m, id, data) }
+  increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.root().increment(m, where, by) }
+  delete(m: Model, where: Cond) { return this.root().delete(m, where) }
+}
+
 /** updateById for ORMs without UPDATE ... RETURNING: update, then read the row back by its (new) key. */
 export async function updateThenFind(s: AdapterSession, m: Model, id: unknown, data: Row): Promise<Record<string, unknown> | undefined> {
   const pk = m.primaryKey

@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Drizzle tables are built at run time from the model definition */
-import { updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
+import { RootSessionAdapter, updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { normalizeError, connectionError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
@@ -31,7 +31,7 @@ interface Orm {
  * Drizzle over better-sqlite3, node-postgres or mysql2. Tables are built from the model definition
  * with the column types the migrations create; every value travels as a bound parameter.
  */
-export class DrizzleAdapter implements OrmAdapter {
+export class DrizzleAdapter extends RootSessionAdapter implements OrmAdapter {
   readonly orm = 'drizzle' as const
   readonly db: DatabaseUrl
   readonly dialect: Dialect
@@ -45,13 +45,14 @@ export class DrizzleAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: DrizzleAdapterOptions,
   ) {
+    super()
     this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'drizzle.url')
     this.dialect = this.db.dialect
   }
 
   async connect(): Promise<void> {
     this.#closed = false
-    this.#root = undefined
+    this.resetRoot()
     const d = optional<Any>('drizzle-orm', 'the drizzle adapter')
     this.#o = { d, sql: d.sql }
     const db = this.db
@@ -268,20 +269,9 @@ export class DrizzleAdapter implements OrmAdapter {
     return session
   }
 
-  #root?: AdapterSession
-  #s(): AdapterSession {
-    this.#root ??= this.#session(this.native)
-    return this.#root
+  protected rootSession(): AdapterSession {
+    return this.#session(this.native)
   }
-
-  insert(m: Model, row: Row) { return this.#s().insert(m, row) }
-  insertMany(m: Model, rows: Row[]) { return this.#s().insertMany(m, rows) }
-  find(m: Model, q: FindQuery) { return this.#s().find(m, q) }
-  count(m: Model, where: Cond) { return this.#s().count(m, where) }
-  update(m: Model, where: Cond, data: Row) { return this.#s().update(m, where, data) }
-  updateById(m: Model, id: unknown, data: Row) { return this.#s().updateById(m, id, data) }
-  increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.#s().increment(m, where, by) }
-  delete(m: Model, where: Cond) { return this.#s().delete(m, where) }
 
   async transaction<T>(fn: (s: AdapterSession) => Promise<T>): Promise<T> {
     if (this.dialect === 'sqlite') {
@@ -294,7 +284,7 @@ export class DrizzleAdapter implements OrmAdapter {
         throw normalizeError(err, this.db, 'drizzle')
       }
       try {
-        const out = await fn(this.#s())
+        const out = await fn(this.root())
         h.exec('COMMIT')
         return out
       } catch (err) {

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the Prisma client is generated per model definition */
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import type { AdapterSession, FindQuery, OrmAdapter } from '../adapter.js'
+import { RootSessionAdapter, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { connectionError, normalizeError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import { ensurePrismaClient, providerOf } from '../prisma/generate.js'
@@ -36,7 +36,7 @@ function delegateName(model: string): string {
  * Prisma 7, Rust-free: the generated client runs its query compiler in WebAssembly and talks to the
  * database through a driver adapter (better-sqlite3, pg or mariadb) whose pool this adapter owns.
  */
-export class PrismaAdapter implements OrmAdapter {
+export class PrismaAdapter extends RootSessionAdapter implements OrmAdapter {
   readonly orm = 'prisma' as const
   readonly db: DatabaseUrl
   readonly dialect: Dialect
@@ -49,13 +49,14 @@ export class PrismaAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: PrismaAdapterOptions,
   ) {
+    super()
     this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'prisma.url')
     this.dialect = this.db.dialect
   }
 
   async connect(): Promise<void> {
     this.#closed = false
-    this.#root = undefined
+    this.resetRoot()
     const db = this.db
     const clientDir = this.options.clientDir ?? (await ensurePrismaClient({ schema: this.schema, provider: providerOf(this.dialect), cacheDir: this.options.cacheDir }))
     const gen = createRequire(join(clientDir, 'index.js'))(join(clientDir, 'index.js'))
@@ -202,20 +203,9 @@ export class PrismaAdapter implements OrmAdapter {
     }
   }
 
-  #root?: AdapterSession
-  #s(): AdapterSession {
-    this.#root ??= this.#session(this.native)
-    return this.#root
+  protected rootSession(): AdapterSession {
+    return this.#session(this.native)
   }
-
-  insert(m: Model, row: Row) { return this.#s().insert(m, row) }
-  insertMany(m: Model, rows: Row[]) { return this.#s().insertMany(m, rows) }
-  find(m: Model, q: FindQuery) { return this.#s().find(m, q) }
-  count(m: Model, where: Cond) { return this.#s().count(m, where) }
-  update(m: Model, where: Cond, data: Row) { return this.#s().update(m, where, data) }
-  updateById(m: Model, id: unknown, data: Row) { return this.#s().updateById(m, id, data) }
-  increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.#s().increment(m, where, by) }
-  delete(m: Model, where: Cond) { return this.#s().delete(m, where) }
 
   async transaction<T>(fn: (s: AdapterSession) => Promise<T>): Promise<T> {
     const mine = { err: undefined as unknown }

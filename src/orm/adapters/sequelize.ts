@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Sequelize models are defined at run time from the model definition */
-import { updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
+import { RootSessionAdapter, updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { connectionError, normalizeError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import type { Dialect, Field, Model, Schema } from '../schema.js'
@@ -26,7 +26,7 @@ export interface SequelizeAdapterOptions {
  * Every value is a bound parameter: Sequelize binds INSERT values itself, and ecom hands it WHERE and
  * SET clauses with `$n` placeholders plus the values (Sequelize 6 would otherwise inline them escaped).
  */
-export class SequelizeAdapter implements OrmAdapter {
+export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
   readonly orm = 'sequelize' as const
   readonly db: DatabaseUrl
   readonly dialect: Dialect
@@ -41,13 +41,14 @@ export class SequelizeAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: SequelizeAdapterOptions,
   ) {
+    super()
     this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'sequelize.url')
     this.dialect = this.db.dialect
   }
 
   async connect(): Promise<void> {
     this.#closed = false
-    this.#root = undefined
+    this.resetRoot()
     const S = optional<Any>('sequelize', 'the sequelize adapter')
     this.#S = S
     const db = this.db
@@ -263,20 +264,9 @@ export class SequelizeAdapter implements OrmAdapter {
     return session
   }
 
-  #root?: AdapterSession
-  #s(): AdapterSession {
-    this.#root ??= this.#session(undefined)
-    return this.#root
+  protected rootSession(): AdapterSession {
+    return this.#session(undefined)
   }
-
-  insert(m: Model, row: Row) { return this.#s().insert(m, row) }
-  insertMany(m: Model, rows: Row[]) { return this.#s().insertMany(m, rows) }
-  find(m: Model, q: FindQuery) { return this.#s().find(m, q) }
-  count(m: Model, where: Cond) { return this.#s().count(m, where) }
-  update(m: Model, where: Cond, data: Row) { return this.#s().update(m, where, data) }
-  updateById(m: Model, id: unknown, data: Row) { return this.#s().updateById(m, id, data) }
-  increment(m: Model, where: Cond, by: Record<string, number | bigint>) { return this.#s().increment(m, where, by) }
-  delete(m: Model, where: Cond) { return this.#s().delete(m, where) }
 
   async transaction<T>(fn: (s: AdapterSession) => Promise<T>): Promise<T> {
     const mine = { err: undefined as unknown }
