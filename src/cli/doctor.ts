@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { DoctorFailedError, InvalidOptionError } from '../errors.js'
-import { failing, renderTable, runChecks } from '../runtime/doctor/checks.js'
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v]
 const REQUIRABLE = ['payments', 'pm2']
@@ -26,6 +25,9 @@ export function register(program: Command): void {
       }
       const env = process.env
       const databases = o.db.length > 0 ? o.db : env.DATABASE_URL ? [env.DATABASE_URL] : []
+      // The checks reach into the ORM, the native loader and Redis: load them only when doctor runs,
+      // so every other command (and `ecom start`'s time to first request) does not pay for them.
+      const { failing, renderTable, runChecks } = await import('../runtime/doctor/checks.js')
       const results = await runChecks({
         databases,
         adapters: o.adapter,
