@@ -129,7 +129,7 @@ export class PaymentRouter {
 
   /** The routing decision alone: providers to try, best first (rules, strategy, open breakers skipped). */
   route(req: PaymentRequest): ProviderName[] {
-    const areq = toAuthorize(req)
+    const areq = toAuthorize(req, req.capture ?? false)
     const ranked = this.#rank(areq)
     const usable = ranked.filter((n) => this.#breakers.get(n)!.available())
     this.#publishRoute(areq.paymentId, ranked, usable)
@@ -158,10 +158,14 @@ export class PaymentRouter {
   }
 
   /** Authorize (or sell, with `capture: true`). */
-  async authorize(req: PaymentRequest): Promise<PaymentResult> {
+  authorize(req: PaymentRequest): Promise<PaymentResult> {
+    return this.#authorize(req, req.capture ?? false)
+  }
+
+  async #authorize(req: Omit<PaymentRequest, 'capture'>, capture: boolean): Promise<PaymentResult> {
     assertMoney(req.amount, 'req.amount')
     if (req.amount.amount === 0) throw new InvalidMoneyError('req.amount.amount must be greater than 0')
-    const areq = toAuthorize(req)
+    const areq = toAuthorize(req, capture)
     return this.#lock.withLock(req.paymentId, async () => {
       // Routed first so the first attempt is written with the payment, in one transaction; a replay
       // (the payment exists) writes nothing, and its routing decision is neither published nor used.
@@ -187,7 +191,7 @@ export class PaymentRouter {
   }
 
   sale(req: Omit<PaymentRequest, 'capture'>): Promise<PaymentResult> {
-    return this.authorize({ ...req, capture: true })
+    return this.#authorize(req, true)
   }
 
   async get(paymentId: string): Promise<PaymentResult> {
@@ -647,12 +651,12 @@ export interface SweepReport {
   operations: number
 }
 
-function toAuthorize(req: PaymentRequest): AuthorizeRequest {
+function toAuthorize(req: Omit<PaymentRequest, 'capture'>, capture: boolean): AuthorizeRequest {
   return {
     paymentId: req.paymentId,
     amount: { amount: req.amount.amount, currency: String(req.amount.currency).toUpperCase() },
     method: req.method,
-    capture: req.capture ?? false,
+    capture,
     country: req.country,
     description: req.description,
     metadata: req.metadata,
