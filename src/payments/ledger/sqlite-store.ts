@@ -11,7 +11,7 @@ export interface SqliteStoreOptions {
    * so a row written before a provider call survives power loss. `'normal'`: commits reach the WAL but
    * are fsynced only at checkpoints; a power loss (not a process crash) can lose the last commits. See
    * docs/payments.md ("Durability") for when that is acceptable. Set explicitly on every open (the
-   * driver's compiled-in default would otherwise turn a reopened WAL file to NORMAL). @default 'full'
+   * driver is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: without the pragma, WAL runs at NORMAL). @default 'full'
    */
   synchronous?: 'full' | 'normal'
 }
