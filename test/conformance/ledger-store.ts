@@ -182,4 +182,67 @@ export function ledgerStoreConformance(kit: LedgerStoreKit): void {
     expect(await ledger.settleAttempt(a, 'failed')).toBe(false)
     expect(await ledger.settleAttempt(a, 'reconciled')).toBe(true)
   })
+
+  it('ledger: begin with the first attempt records both before any call, or (same id again) neither', async () => {
+    const ledger = new Ledger(kit.store())
+    const id = uid('first')
+    const first = { operation: 'sale' as const, provider: 'stripe' as const, amount: 1000 }
+    const r = await ledger.begin(req(id), first)
+    expect(r.created).toBe(true)
+    expect(r.attempt).toMatchObject({ seq: 1, state: 'pending', idempotencyKey: attemptKey(id, 1, 'stripe') })
+    const other = await kit.reopen()
+    try {
+      expect(await other.getPayment(id)).toMatchObject({ state: 'pending', requestHash: r.payment.requestHash })
+      expect(await other.attempts(id)).toMatchObject([{ seq: 1, state: 'pending', idempotencyKey: attemptKey(id, 1, 'stripe') }])
+    } finally {
+      await other.close()
+    }
+    const again = await ledger.begin(req(id), first)
+    expect(again.created).toBe(false)
+    expect(again.attempt).toBeUndefined()
+    expect(await ledger.attempts(id)).toHaveLength(1)
+    await expect(ledger.begin(req(id, 5), first)).rejects.toBeInstanceOf(PaymentConflictError)
+    // the next attempt of the same payment continues the seqs
+    expect((await ledger.recordAttempt(id, 'sale', 'square', 1000)).seq).toBe(2)
+  })
+
+  it('ledger: transitionWithAttempt moves the payment and its attempt together, or (stale row) neither', async () => {
+    const ledger = new Ledger(kit.store())
+    const id = uid('win')
+    const { payment: p, attempt: a } = await ledger.begin(req(id), { operation: 'sale', provider: 'stripe', amount: 1000 })
+    const res = { outcome: 'approved' as const, code: 'approved' as const, provider: 'stripe' as const, providerReference: 'pi_1' }
+    const won = await ledger.transitionWithAttempt(p, 'captured', { captured: 1000, winningAttempt: 1 }, a!, 'succeeded', res)
+    expect(won).toMatchObject({ state: 'captured', captured: 1000, winningAttempt: 1 })
+    expect(a).toMatchObject({ state: 'succeeded', providerReference: 'pi_1', outcome: 'approved' })
+    expect(await ledger.get(id)).toMatchObject({ state: 'captured', captured: 1000, winningAttempt: 1 })
+    expect((await ledger.attempts(id))[0]).toMatchObject({ state: 'succeeded', providerReference: 'pi_1' })
+    // the same move from the stale (pending) row: the payment moved already, so nothing is written
+    const b = await ledger.recordAttempt(id, 'sale', 'square', 1000)
+    expect(await ledger.transitionWithAttempt(p, 'captured', { captured: 1 }, b, 'succeeded', res)).toBeUndefined()
+    expect(b.state).toBe('pending')
+    expect((await ledger.attempts(id))[1]).toMatchObject({ state: 'pending' })
+    expect((await ledger.get(id)).captured).toBe(1000)
+    // and the state machine still holds: no move out of a final state
+    await ledger.transition(id, 'refunded')
+    const cur = await ledger.get(id)
+    await expect(ledger.transitionWithAttempt(cur, 'captured', {}, b, 'succeeded', res)).rejects.toBeInstanceOf(IllegalTransitionError)
+  })
+
+  it('store: the atomic pair writes (where a store has them) write both or nothing', async () => {
+    const store = kit.store()
+    if (!store.insertPaymentWithAttempt || !store.updatePaymentAndAttempt) return // optional: the ledger then makes two calls
+    const id = uid('pair')
+    expect(await store.insertPaymentWithAttempt(payment(id), attempt(id, 1))).toBe(true)
+    expect(await store.insertPaymentWithAttempt(payment(id), attempt(id, 2))).toBe(false)
+    expect(await store.attempts(id)).toHaveLength(1)
+    // an attempt that cannot be written (its key is taken) takes its payment down with it
+    const lone = uid('pair')
+    await expect(store.insertPaymentWithAttempt(payment(lone), attempt(id, 1, { paymentId: lone }))).rejects.toThrow()
+    expect(await store.getPayment(lone)).toBeUndefined()
+    expect(await store.updatePaymentAndAttempt(id, 'processing', { state: 'captured' }, attemptKey(id, 1, 'stripe'), ['pending'], { state: 'succeeded' })).toEqual({ payment: false, attempt: false })
+    expect((await store.attempts(id))[0]!.state).toBe('pending')
+    expect(await store.updatePaymentAndAttempt(id, 'pending', { state: 'captured' }, attemptKey(id, 1, 'stripe'), ['pending'], { state: 'succeeded' })).toEqual({ payment: true, attempt: true })
+    expect((await store.getPayment(id))!.state).toBe('captured')
+    expect((await store.attempts(id))[0]!.state).toBe('succeeded')
+  })
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { IllegalTransitionError, PaymentConflictError, PaymentNotFoundError } from '../../errors.js'
 import type { AuthorizeRequest, Operation, ProviderName, ProviderResult } from '../model.js'
 import { assertMove, attemptSources } from './state.js'
@@ -6,13 +6,33 @@ import type { AttemptRow, AttemptState, LedgerStore, PaymentRow, PaymentState } 
 
 /** The stable idempotency key of one (payment, attempt, provider): short enough for every provider (Square: 45). */
 export function attemptKey(paymentId: string, seq: number, provider: ProviderName, salt = ''): string {
-  const h = createHash('sha256').update(`${paymentId}\0${provider}\0${salt}`).digest('base64url').slice(0, 30)
+  // crypto.hash: the one-shot form (Node >= 20.12), same digest as createHash at under half the cost.
+  const h = hash('sha256', `${paymentId}\0${provider}\0${salt}`, 'base64url').slice(0, 30)
   return `ec_${h}_${seq}`
 }
 
 export function requestHash(req: AuthorizeRequest): string {
   const tokens = Object.keys(req.method.tokens).sort().map((k) => [k, req.method.tokens[k as ProviderName]])
-  return createHash('sha256').update(JSON.stringify([req.amount.amount, req.amount.currency, req.capture, tokens])).digest('hex')
+  return hash('sha256', JSON.stringify([req.amount.amount, req.amount.currency, req.capture, tokens]), 'hex')
+}
+
+/** The first attempt `begin` may record together with a new payment. */
+export interface FirstAttempt {
+  operation: Operation
+  provider: ProviderName
+  amount: number | null
+}
+
+function attemptPatch(to: AttemptState, res: ProviderResult | undefined, updatedAt: number): Partial<AttemptRow> {
+  const patch: Partial<AttemptRow> = { state: to, updatedAt }
+  if (res) {
+    patch.outcome = res.outcome
+    patch.code = res.code
+    patch.httpStatus = res.httpStatus ?? null
+    patch.message = res.message?.slice(0, 500) ?? null
+    if (res.providerReference) patch.providerReference = res.providerReference
+  }
+  return patch
 }
 
 /**
@@ -24,9 +44,12 @@ export class Ledger {
 
   /**
    * Record a new payment, or return the existing one when the same id was submitted before with the
-   * same request. The same id with a different request is a `PaymentConflictError`.
+   * same request. The same id with a different request is a `PaymentConflictError`. With `first`, a
+   * new payment's first attempt (seq 1, `pending`, its key) is recorded too, in the same transaction
+   * where the store can (one commit before the provider call, not two); `attempt` is undefined when the
+   * payment already existed (nothing was written).
    */
-  async begin(req: AuthorizeRequest): Promise<{ created: boolean; payment: PaymentRow }> {
+  async begin(req: AuthorizeRequest, first?: FirstAttempt): Promise<{ created: boolean; payment: PaymentRow; attempt?: AttemptRow }> {
     const t = this.now()
     const row: PaymentRow = {
       id: req.paymentId,
@@ -47,7 +70,14 @@ export class Ledger {
       createdAt: t,
       updatedAt: t,
     }
-    if (await this.store.insertPayment(row)) return { created: true, payment: row }
+    if (first) {
+      const attempt = this.#attemptRow(req.paymentId, 1, first.operation, first.provider, first.amount, undefined, t)
+      const store = this.store
+      let created: boolean
+      if (store.insertPaymentWithAttempt) created = await store.insertPaymentWithAttempt(row, attempt)
+      else if ((created = await store.insertPayment(row))) await store.insertAttempt(attempt)
+      if (created) return { created, payment: row, attempt }
+    } else if (await this.store.insertPayment(row)) return { created: true, payment: row }
     const existing = (await this.store.getPayment(req.paymentId))!
     if (existing.requestHash !== row.requestHash) {
       throw new PaymentConflictError(`payment ${req.paymentId} already exists with a different amount, currency, capture flag or method`, {
@@ -101,9 +131,13 @@ export class Ledger {
       if (again) return again
       seq = fixed?.seq ?? existing.reduce((m, a) => Math.max(m, a.seq < 1000 ? a.seq : 0), 0) + 1
     }
-    const salt = fixed?.salt
-    const t = this.now()
-    const row: AttemptRow = {
+    const row = this.#attemptRow(paymentId, seq, operation, provider, amount, fixed?.salt, this.now())
+    await this.store.insertAttempt(row)
+    return row
+  }
+
+  #attemptRow(paymentId: string, seq: number, operation: Operation, provider: ProviderName, amount: number | null, salt: string | undefined, t: number): AttemptRow {
+    return {
       paymentId,
       seq,
       operation,
@@ -119,23 +153,43 @@ export class Ledger {
       createdAt: t,
       updatedAt: t,
     }
-    await this.store.insertAttempt(row)
-    return row
   }
 
   /** Move an attempt to `to` with the provider's answer; false when it had already moved past (a race lost). */
   async settleAttempt(a: AttemptRow, to: AttemptState, res?: ProviderResult): Promise<boolean> {
-    const patch: Partial<AttemptRow> = { state: to, updatedAt: this.now() }
-    if (res) {
-      patch.outcome = res.outcome
-      patch.code = res.code
-      patch.httpStatus = res.httpStatus ?? null
-      patch.message = res.message?.slice(0, 500) ?? null
-      if (res.providerReference) patch.providerReference = res.providerReference
-    }
+    const patch = attemptPatch(to, res, this.now())
     const ok = await this.store.updateAttempt(a.idempotencyKey, attemptSources(to), patch)
     if (ok) Object.assign(a, patch)
     return ok
+  }
+
+  /**
+   * `transitionFrom(row, to, patch)` and, only when the payment moved, `settleAttempt(a, attemptTo, res)`,
+   * in one transaction where the store can. undefined when the row was stale (nothing written).
+   */
+  async transitionWithAttempt(
+    row: PaymentRow,
+    to: PaymentState,
+    patch: Partial<PaymentRow>,
+    a: AttemptRow,
+    attemptTo: AttemptState,
+    res?: ProviderResult
+  ): Promise<PaymentRow | undefined> {
+    assertMove(row.id, row.state, to)
+    const updatedAt = this.now()
+    const pPatch = { ...patch, state: to, updatedAt }
+    const aPatch = attemptPatch(attemptTo, res, updatedAt)
+    const store = this.store
+    let moved: boolean
+    let settled = false
+    if (store.updatePaymentAndAttempt) {
+      ;({ payment: moved, attempt: settled } = await store.updatePaymentAndAttempt(row.id, row.state, pPatch, a.idempotencyKey, attemptSources(attemptTo), aPatch))
+    } else if ((moved = await store.updatePayment(row.id, row.state, pPatch))) {
+      settled = await store.updateAttempt(a.idempotencyKey, attemptSources(attemptTo), aPatch)
+    }
+    if (!moved) return undefined
+    if (settled) Object.assign(a, aPatch)
+    return { ...row, ...pPatch }
   }
 
   attempts(paymentId: string): Promise<AttemptRow[]> {

@@ -6,6 +6,14 @@ export interface SqliteStoreOptions {
   filename?: string
   /** Table name prefix, so several ledgers can share one database file. @default 'ecom_' */
   prefix?: string
+  /**
+   * SQLite's `synchronous` for a file ledger (WAL). `'full'`: every commit is fsynced before it returns,
+   * so a row written before a provider call survives power loss. `'normal'`: commits reach the WAL but
+   * are fsynced only at checkpoints; a power loss (not a process crash) can lose the last commits. See
+   * docs/payments.md ("Durability") for when that is acceptable. Set explicitly on every open (the
+   * driver is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: without the pragma, WAL runs at NORMAL). @default 'full'
+   */
+  synchronous?: 'full' | 'normal'
 }
 
 const PAYMENT_COLS: Array<[keyof PaymentRow, string]> = [
@@ -21,9 +29,18 @@ const ATTEMPT_COLS: Array<[keyof AttemptRow, string]> = [
 ]
 const P_COL = new Map(PAYMENT_COLS)
 const A_COL = new Map(ATTEMPT_COLS)
+const P_KEYS = PAYMENT_COLS.map((c) => c[0])
+const A_KEYS = ATTEMPT_COLS.map((c) => c[0])
 
 function toDb(v: unknown): unknown {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v ?? null
+}
+
+/** A row's values in column order, for a positional INSERT (one array, no closures per call). */
+function bindRow<T>(row: T, keys: ReadonlyArray<keyof T>): unknown[] {
+  const out = new Array<unknown>(keys.length)
+  for (let i = 0; i < keys.length; i++) out[i] = toDb(row[keys[i]!])
+  return out
 }
 
 function fromDb<T>(row: Record<string, unknown>, cols: Array<[keyof T, string]>): T {
@@ -45,7 +62,10 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
   if (!/^[a-z0-9_]*$/i.test(pre)) throw new Error(`prefix must be [a-z0-9_], got "${pre}"`)
   const P = `${pre}payments`
   const A = `${pre}payment_attempts`
+  const sync = options.synchronous ?? 'full'
+  if (sync !== 'full' && sync !== 'normal') throw new Error(`synchronous must be 'full' or 'normal', got "${String(sync)}"`)
   db.pragma('journal_mode = WAL')
+  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
   db.pragma('busy_timeout = 5000')
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${P} (
@@ -74,6 +94,36 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
     if (!st) updCache.set(shape, (st = db.prepare(sql())))
     return st
   }
+  // An update's statement and bindings, by the shape of the patch (which columns).
+  const paymentUpdate = (id: string, fromState: PaymentState, patch: Partial<PaymentRow>) => {
+    const keys = Object.keys(patch) as Array<keyof PaymentRow>
+    const st = prepared(`p:${keys.join(',')}`, () => `UPDATE ${P} SET ${keys.map((k) => `${P_COL.get(k)} = ?`).join(', ')} WHERE id = ? AND state = ?`)
+    const args = bindRow(patch, keys)
+    args.push(id, fromState)
+    return st.run(args).changes === 1
+  }
+  const attemptUpdate = (key: string, fromStates: readonly AttemptState[], patch: Partial<AttemptRow>) => {
+    const keys = Object.keys(patch) as Array<keyof AttemptRow>
+    const st = prepared(
+      `a:${keys.join(',')}:${fromStates.length}`,
+      () => `UPDATE ${A} SET ${keys.map((k) => `${A_COL.get(k)} = ?`).join(', ')} WHERE idempotency_key = ? AND state IN (${fromStates.map(() => '?').join(',')})`
+    )
+    const args = bindRow(patch, keys)
+    args.push(key, ...fromStates)
+    return st.run(args).changes === 1
+  }
+  // One IMMEDIATE transaction each (the write lock taken up front, so busy_timeout applies): one commit.
+  const insertBoth = db.transaction((p: PaymentRow, a: AttemptRow) => {
+    if (insP.run(bindRow(p, P_KEYS)).changes !== 1) return false
+    insA.run(bindRow(a, A_KEYS))
+    return true
+  }).immediate
+  const updateBoth = db.transaction(
+    (id: string, fromState: PaymentState, patch: Partial<PaymentRow>, key: string, fromStates: readonly AttemptState[], aPatch: Partial<AttemptRow>) => {
+      if (!paymentUpdate(id, fromState, patch)) return { payment: false, attempt: false }
+      return { payment: true, attempt: attemptUpdate(key, fromStates, aPatch) }
+    }
+  ).immediate
   const pRow = (r: Record<string, unknown> | undefined) => {
     if (!r) return undefined
     const row = fromDb<PaymentRow>(r, PAYMENT_COLS)
@@ -83,26 +133,25 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
 
   return {
     async insertPayment(row) {
-      return insP.run(...PAYMENT_COLS.map(([k]) => toDb(row[k]))).changes === 1
+      return insP.run(bindRow(row, P_KEYS)).changes === 1
     },
     async getPayment(id) {
       return pRow(getP.get(id))
     },
     async updatePayment(id, fromState, patch) {
-      const keys = Object.keys(patch) as Array<keyof PaymentRow>
-      const st = prepared(`p:${keys.join(',')}`, () => `UPDATE ${P} SET ${keys.map((k) => `${P_COL.get(k)} = ?`).join(', ')} WHERE id = ? AND state = ?`)
-      return st.run(...keys.map((k) => toDb(patch[k])), id, fromState).changes === 1
+      return paymentUpdate(id, fromState, patch)
     },
     async insertAttempt(row) {
-      insA.run(...ATTEMPT_COLS.map(([k]) => toDb(row[k])))
+      insA.run(bindRow(row, A_KEYS))
     },
     async updateAttempt(key, fromStates, patch) {
-      const keys = Object.keys(patch) as Array<keyof AttemptRow>
-      const st = prepared(
-        `a:${keys.join(',')}:${fromStates.length}`,
-        () => `UPDATE ${A} SET ${keys.map((k) => `${A_COL.get(k)} = ?`).join(', ')} WHERE idempotency_key = ? AND state IN (${fromStates.map(() => '?').join(',')})`
-      )
-      return st.run(...keys.map((k) => toDb(patch[k])), key, ...fromStates).changes === 1
+      return attemptUpdate(key, fromStates, patch)
+    },
+    async insertPaymentWithAttempt(payment, attempt) {
+      return insertBoth(payment, attempt)
+    },
+    async updatePaymentAndAttempt(id, fromState, patch, key, fromStates, attemptPatch) {
+      return updateBoth(id, fromState, patch, key, fromStates, attemptPatch)
     },
     async attempts(paymentId) {
       return listA.all(paymentId).map((r: Record<string, unknown>) => fromDb<AttemptRow>(r, ATTEMPT_COLS))

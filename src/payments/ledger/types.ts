@@ -86,6 +86,24 @@ export interface LedgerStore {
   attempts(paymentId: string): Promise<AttemptRow[]>
   paymentsInState(states: readonly PaymentState[], limit: number): Promise<PaymentRow[]>
   attemptsInState(states: readonly AttemptState[], limit: number): Promise<AttemptRow[]>
+  /**
+   * Optional, for stores that can write both rows atomically (the SQLite store does): insert the payment
+   * and, only when it was new, its first attempt, in one transaction (one commit, one fsync). false when
+   * a payment with this id already exists (nothing written). Without it the ledger makes the two calls.
+   */
+  insertPaymentWithAttempt?(payment: PaymentRow, attempt: AttemptRow): Promise<boolean>
+  /**
+   * Optional, likewise: `updatePayment` and, only when it applied, `updateAttempt`, in one transaction.
+   * Answers whether each applied (`attempt` is false when the payment did not move: nothing written).
+   */
+  updatePaymentAndAttempt?(
+    id: string,
+    fromState: PaymentState,
+    patch: Partial<PaymentRow>,
+    idempotencyKey: string,
+    fromStates: readonly AttemptState[],
+    attemptPatch: Partial<AttemptRow>
+  ): Promise<{ payment: boolean; attempt: boolean }>
   /** Counts per payment state, for metrics and tests. */
   countByState(): Promise<Record<string, number>>
   close(): Promise<void>

@@ -129,14 +129,22 @@ export class PaymentRouter {
 
   /** The routing decision alone: providers to try, best first (rules, strategy, open breakers skipped). */
   route(req: PaymentRequest): ProviderName[] {
-    const areq = toAuthorize(req)
-    const input = { req: areq, config: this.config, health: this.#health, random: this.#random }
-    const ranked = rank(input, eligible(input))
+    const areq = toAuthorize(req, req.capture ?? false)
+    const ranked = this.#rank(areq)
     const usable = ranked.filter((n) => this.#breakers.get(n)!.available())
-    if (routeChannel.hasSubscribers) {
-      routeChannel.publish({ paymentId: req.paymentId, ranked, usable, skipped: ranked.filter((n) => !usable.includes(n)), strategy: this.config.strategy })
-    }
+    this.#publishRoute(areq.paymentId, ranked, usable)
     return usable
+  }
+
+  #rank(areq: AuthorizeRequest): ProviderName[] {
+    const input = { req: areq, config: this.config, health: this.#health, random: this.#random }
+    return rank(input, eligible(input))
+  }
+
+  #publishRoute(paymentId: string, ranked: ProviderName[], usable: ProviderName[]): void {
+    if (routeChannel.hasSubscribers) {
+      routeChannel.publish({ paymentId, ranked, usable, skipped: ranked.filter((n) => !usable.includes(n)), strategy: this.config.strategy })
+    }
   }
 
   breakerState(provider: ProviderName): BreakerState | undefined {
@@ -150,14 +158,25 @@ export class PaymentRouter {
   }
 
   /** Authorize (or sell, with `capture: true`). */
-  async authorize(req: PaymentRequest): Promise<PaymentResult> {
+  authorize(req: PaymentRequest): Promise<PaymentResult> {
+    return this.#authorize(req, req.capture ?? false)
+  }
+
+  async #authorize(req: Omit<PaymentRequest, 'capture'>, capture: boolean): Promise<PaymentResult> {
     assertMoney(req.amount, 'req.amount')
     if (req.amount.amount === 0) throw new InvalidMoneyError('req.amount.amount must be greater than 0')
-    const areq = toAuthorize(req)
+    const areq = toAuthorize(req, capture)
     return this.#lock.withLock(req.paymentId, async () => {
-      const { created, payment } = await this.ledger.begin(areq)
+      // Routed first so the first attempt is written with the payment, in one transaction; a replay
+      // (the payment exists) writes nothing, and its routing decision is neither published nor used.
+      const ranked = this.#rank(areq)
+      const order = ranked.filter((n) => this.#breakers.get(n)!.available())
+      const first = order[0]
+      const { created, payment, attempt } = first
+        ? await this.ledger.begin(areq, { operation: areq.capture ? 'sale' : 'authorize', provider: first, amount: areq.amount.amount })
+        : await this.ledger.begin(areq)
       if (!created) return this.#result(payment, true)
-      const order = this.route(req)
+      this.#publishRoute(areq.paymentId, ranked, order)
       if (order.length === 0) {
         const failed = await this.ledger.transition(payment.id, 'failed', { outcome: 'technical_failure', code: 'provider_unavailable' })
         this.#metrics.results.inc({ state: 'failed' })
@@ -165,31 +184,42 @@ export class PaymentRouter {
           details: { paymentId: req.paymentId, result: this.#result(failed, false) },
         })
       }
-      const r = await this.#runAttempts(payment, areq, order)
+      const r = await this.#runAttempts(payment, areq, order, attempt)
       this.#metrics.results.inc({ state: r.state })
       return r
     })
   }
 
   sale(req: Omit<PaymentRequest, 'capture'>): Promise<PaymentResult> {
-    return this.authorize({ ...req, capture: true })
+    return this.#authorize(req, true)
   }
 
   async get(paymentId: string): Promise<PaymentResult> {
     return this.#result(await this.ledger.get(paymentId), false)
   }
 
-  async #runAttempts(payment: PaymentRow, req: AuthorizeRequest, order: ProviderName[]): Promise<PaymentResult> {
+  /** `first`: the attempt `begin` recorded with the payment for `order[0]` (seq 1), not yet sent. */
+  async #runAttempts(payment: PaymentRow, req: AuthorizeRequest, order: ProviderName[], first?: AttemptRow): Promise<PaymentResult> {
     let last: ProviderResult | undefined
     let tried = 0
-    let seq = 0
+    let seq = first ? first.seq : 0
     const op: Operation = req.capture ? 'sale' : 'authorize'
-    for (const provider of order) {
+    for (let i = 0; i < order.length; i++) {
+      const provider = order[i]!
+      const pre = i === 0 ? first : undefined
       if (tried >= this.config.failover.maxAttempts) break
-      if (!this.#breakers.get(provider)!.acquire()) continue
+      if (!this.#breakers.get(provider)!.acquire()) {
+        // The breaker closed its door while the rows were written (a half-open probe taken meanwhile):
+        // the recorded attempt was never sent, which is a definite technical failure.
+        if (pre) {
+          last = { outcome: 'technical_failure', code: 'provider_unavailable', provider, message: 'circuit breaker refused the call; it was never sent' }
+          await this.ledger.settleAttempt(pre, 'failed', last)
+        }
+        continue
+      }
       tried++
       // A payment created by this call, under its lock: attempt seqs are 1, 2, ... in this loop.
-      const attempt = await this.ledger.recordAttempt(payment.id, op, provider, req.amount.amount, undefined, ++seq)
+      const attempt = pre ?? (await this.ledger.recordAttempt(payment.id, op, provider, req.amount.amount, undefined, ++seq))
       let res = await this.#call(provider, op, attempt, (a, ctx) => a.authorize(req, ctx))
       if (res.outcome === 'ambiguous') {
         await this.ledger.settleAttempt(attempt, 'ambiguous', res)
@@ -317,19 +347,18 @@ export class PaymentRouter {
     // process having moved it meanwhile, and then the row is read again.
     let cur = payment
     for (let i = 0; i < 2 && (cur.state === 'pending' || cur.state === 'processing'); i++) {
-      const won = await this.ledger.transitionFrom(cur, payment.capture ? 'captured' : 'authorized', {
+      // The payment's move and the attempt's, in one transaction where the store can.
+      const patch = {
         provider: attempt.provider,
         providerReference: res.providerReference ?? null,
         winningAttempt: attempt.seq,
         authorized: payment.amount,
         captured: payment.capture ? (res.amount?.amount ?? payment.amount) : 0,
-        outcome: 'approved',
-        code: 'approved',
-      })
-      if (won) {
-        await this.ledger.settleAttempt(attempt, 'succeeded', res)
-        return won
+        outcome: 'approved' as const,
+        code: 'approved' as const,
       }
+      const won = await this.ledger.transitionWithAttempt(cur, payment.capture ? 'captured' : 'authorized', patch, attempt, 'succeeded', res)
+      if (won) return won
       cur = await this.ledger.get(payment.id)
     }
     if (attempt.state === 'pending' || attempt.state === 'ambiguous') await this.ledger.settleAttempt(attempt, 'abandoned', res)
@@ -622,12 +651,12 @@ export interface SweepReport {
   operations: number
 }
 
-function toAuthorize(req: PaymentRequest): AuthorizeRequest {
+function toAuthorize(req: Omit<PaymentRequest, 'capture'>, capture: boolean): AuthorizeRequest {
   return {
     paymentId: req.paymentId,
     amount: { amount: req.amount.amount, currency: String(req.amount.currency).toUpperCase() },
     method: req.method,
-    capture: req.capture ?? false,
+    capture,
     country: req.country,
     description: req.description,
     metadata: req.metadata,
