@@ -11,6 +11,8 @@ import { createSqlite3Shim } from './sqlite3-shim.js'
 
 type Any = any
 
+const CMP_OPS = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
+
 export interface SequelizeAdapterOptions {
   /** `file:./app.db`, `postgres://…` or `mysql://` / `mariadb://…`. @default $ECOM_DATABASE_URL, else `file:./ecom.db` */
   url?: string
@@ -36,6 +38,7 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
   #models = new Map<string, Any>()
   #sqliteHandles: Any[] = []
   #json = new WeakMap<Model, readonly string[]>()
+  #cmpLiterals = new Map<string, Any>()
   #closed = false
 
   constructor(
@@ -114,6 +117,10 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
     return this.#models.get(name)
   }
 
+  #quote(c: string): string {
+    return this.dialect === 'mysql' ? `\`${c}\`` : `"${c}"`
+  }
+
   /** Canonical JS value to what Sequelize should send for this dialect. */
   #enc(f: Field, v: unknown): unknown {
     if (v === null || v === undefined) return v
@@ -163,18 +170,29 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
    * parameter. Column names come from the validated model definition.
    */
   #where(cond: Cond, bind: unknown[]): Any {
+    if (cond.kind === 'cmp') {
+      // The by-key shape (findById, update, delete): one comparison, its literal made once and reused
+      // (a literal is immutable; the value still travels in `bind`).
+      bind.push(this.#enc(cond.field, cond.value))
+      const key = `${cond.field.column}\u0000${cond.op}\u0000${bind.length}`
+      let lit = this.#cmpLiterals.get(key)
+      if (!lit) {
+        lit = this.#S.literal(`${this.#quote(cond.field.column)} ${CMP_OPS[cond.op]} $${bind.length}`)
+        this.#cmpLiterals.set(key, lit)
+      }
+      return lit
+    }
     const q = (c: string): string => (this.dialect === 'mysql' ? `\`${c}\`` : `"${c}"`)
     const p = (v: unknown): string => {
       bind.push(v)
       return `$${bind.length}`
     }
-    const OPS = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
     const walk = (c: Cond): string => {
       switch (c.kind) {
         case 'and': return c.items.length === 0 ? '1 = 1' : `(${c.items.map(walk).join(' AND ')})`
         case 'or': return c.items.length === 0 ? '1 = 0' : `(${c.items.map(walk).join(' OR ')})`
         case 'null': return `${q(c.field.column)} IS ${c.isNull ? '' : 'NOT '}NULL`
-        case 'cmp': return `${q(c.field.column)} ${OPS[c.op]} ${p(this.#enc(c.field, c.value))}`
+        case 'cmp': return `${q(c.field.column)} ${CMP_OPS[c.op]} ${p(this.#enc(c.field, c.value))}`
         case 'in':
           if (c.values.length === 0) return c.negate ? '1 = 1' : '1 = 0'
           return `${q(c.field.column)} ${c.negate ? 'NOT IN' : 'IN'} (${c.values.map((v) => p(this.#enc(c.field, v))).join(', ')})`
