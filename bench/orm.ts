@@ -76,21 +76,24 @@ function direct(orm: OrmName, adapter: unknown, next: () => number): Ops {
     }
   }
   if (orm === 'sequelize') {
+    // The calls the adapter makes: findAll with a limit, create without Sequelize-side validation or
+    // hooks (ecom validates before the call), then the row read back after an update.
     const M = (adapter as SequelizeAdapter).model('Item') as any
     return {
-      findById: () => M.findByPk(id(), { raw: true }),
+      findById: async () => (await M.findAll({ where: { id: id() }, limit: 1, raw: true }))[0],
       'findMany 100': () => M.findAll({ limit: 100, raw: true }),
-      insert: async () => (await M.create({ sku: `d-${next()}`, name: 'n', priceCents: 100, stock: 1 })).get({ plain: true }),
+      insert: async () => (await M.create({ sku: `d-${next()}`, name: 'n', priceCents: 100, stock: 1 }, { validate: false, hooks: false })).get({ plain: true }),
       update: async () => {
         const key = id()
-        await M.update({ name: `u${next()}` }, { where: { id: key } })
-        return M.findByPk(key, { raw: true })
+        await M.update({ name: `u${next()}` }, { where: { id: key }, validate: false, hooks: false })
+        return (await M.findAll({ where: { id: key }, limit: 1, raw: true }))[0]
       },
     }
   }
   const p = (adapter as { native: any }).native.item
   return {
-    findById: () => p.findUnique({ where: { id: id() } }),
+    // the adapter reads by key with findMany + take 1 (one code path for every where), not findUnique
+    findById: async () => (await p.findMany({ where: { id: { equals: id() } }, take: 1 }))[0],
     'findMany 100': () => p.findMany({ take: 100 }),
     insert: () => p.create({ data: { sku: `d-${next()}`, name: 'n', priceCents: 100, stock: 1 } }),
     update: () => p.update({ where: { id: id() }, data: { name: `u${next()}` } }),

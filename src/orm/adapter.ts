@@ -118,6 +118,17 @@ export class Lock {
     return p.finally(() => this.#doneShared())
   }
 
+  /** Take a shared hold without waiting; false while a transaction holds the lock. Pair with releaseShared(). */
+  tryShared(): boolean {
+    if (this.#exclusive) return false
+    this.#shared++
+    return true
+  }
+
+  releaseShared(): void {
+    this.#doneShared()
+  }
+
   #doneShared(): void {
     if (--this.#shared === 0 && this.#waiters.length > 0) this.#wake()
   }

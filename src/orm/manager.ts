@@ -43,6 +43,16 @@ interface Slot {
   failures: number
   lastError: EcomError | undefined
   closed: boolean
+  /** The SQLite lock of the adapter's file (null on other dialects), looked up on first call. */
+  lock?: Lock | null
+  /** Metric children per operation, looked up once. */
+  metrics: Map<string, OpMetrics>
+}
+
+interface OpMetrics {
+  ok: { inc(): void }
+  err: { inc(): void }
+  duration: { observe(v: number): void }
 }
 
 export interface AdapterStatus {
@@ -84,7 +94,6 @@ export class OrmManager {
   #repos = new Map<string, Repository>()
   #activeSlot: Slot
   #connected = false
-  #children = new Map<string, { ok: { inc(): void }; err: { inc(): void }; duration: { observe(v: number): void } }>()
 
   constructor(options: OrmManagerOptions) {
     if (!options || typeof options !== 'object') throw new InvalidOptionError('options must be an object')
@@ -97,7 +106,7 @@ export class OrmManager {
       if (names.has(name)) throw new InvalidOptionError(`options.adapters: two adapters are named "${name}"; pass an object to name them`)
       names.add(name)
       if (adapter.schema !== options.schema) throw new InvalidOptionError(`options.adapters.${name} was built for another schema`)
-      return { name, adapter, benchedUntil: 0, failures: 0, lastError: undefined, closed: false }
+      return { name, adapter, benchedUntil: 0, failures: 0, lastError: undefined, closed: false, metrics: new Map() }
     })
     const num = (v: unknown, path: string, dflt: number): number => {
       if (v === undefined) return dflt
@@ -202,86 +211,128 @@ export class OrmManager {
     debug('orm: adapter %s benched for %dms: %s', slot.name, ms, err.message)
   }
 
-  #lock(a: OrmAdapter): Lock | undefined {
-    if (a.dialect !== 'sqlite') return undefined
-    let l = this.#locks.get(a.db.file)
-    if (!l) {
-      l = new Lock()
-      this.#locks.set(a.db.file, l)
+  #lock(slot: Slot): Lock | undefined {
+    if (slot.lock !== undefined) return slot.lock ?? undefined
+    const a = slot.adapter
+    let l: Lock | null = null
+    if (a.dialect === 'sqlite') {
+      l = this.#locks.get(a.db.file) ?? null
+      if (!l) {
+        l = new Lock()
+        this.#locks.set(a.db.file, l)
+      }
     }
-    return l
+    slot.lock = l
+    return l ?? undefined
   }
 
-  /** Metric children per (adapter, operation), looked up once. */
-  #metricsFor(adapter: string, op: string) {
-    const key = `${adapter}\u0000${op}`
-    let c = this.#children.get(key)
+  /** Metric children of (adapter, operation), looked up once per slot and operation. */
+  #metricsFor(slot: Slot, op: string): OpMetrics {
+    let c = slot.metrics.get(op)
     if (!c) {
+      const adapter = slot.name
       c = {
         ok: this.#m.queries.child({ adapter, operation: op, outcome: 'ok' }),
         err: this.#m.queries.child({ adapter, operation: op, outcome: 'error' }),
         duration: this.#m.duration.child({ adapter, operation: op }),
       }
-      this.#children.set(key, c)
+      slot.metrics.set(op, c)
     }
     return c
   }
 
-  async #timed<T>(slot: Slot, op: string, model: Model, fn: () => Promise<T>, fallbackFrom?: string): Promise<T> {
-    const start = performance.now()
-    const m = this.#metricsFor(slot.name, op)
+  /** Count, time and publish one finished call (the metrics and diagnostics every call gets). */
+  #record(slot: Slot, op: string, model: Model, m: OpMetrics, start: number, err: unknown, fallbackFrom: string | undefined): void {
+    const ms = performance.now() - start
     let error: EcomError | undefined
-    try {
-      return await fn()
-    } catch (err) {
+    if (err !== undefined) {
       error = err instanceof EcomError ? err : new OrmDriverError(String((err as Error)?.message ?? err), { cause: err })
       this.#m.errors.inc({ adapter: slot.name, operation: op, code: error.code })
+      m.err.inc()
+    } else m.ok.inc()
+    m.duration.observe(ms / 1000)
+    if (queryChannel.hasSubscribers) {
+      queryChannel.publish({ adapter: slot.name, orm: slot.adapter.orm, dialect: slot.adapter.dialect, model: model.name, operation: op, durationMs: ms, error, fallbackFrom })
+    }
+  }
+
+  async #timed<T>(slot: Slot, op: string, model: Model, fn: () => Promise<T>, fallbackFrom?: string): Promise<T> {
+    const start = performance.now()
+    const m = this.#metricsFor(slot, op)
+    try {
+      const out = await fn()
+      this.#record(slot, op, model, m, start, undefined, fallbackFrom)
+      return out
+    } catch (err) {
+      this.#record(slot, op, model, m, start, err ?? new OrmDriverError(String(err)), fallbackFrom)
       throw err
-    } finally {
-      const ms = performance.now() - start
-      const seconds = ms / 1000
-      ;(error ? m.err : m.ok).inc()
-      m.duration.observe(seconds)
-      if (queryChannel.hasSubscribers) {
-        queryChannel.publish({ adapter: slot.name, orm: slot.adapter.orm, dialect: slot.adapter.dialect, model: model.name, operation: op, durationMs: ms, error, fallbackFrom })
-      }
     }
   }
 
   #runOn<T>(slot: Slot, op: string, model: Model, fn: (s: AdapterSession) => Promise<T>, fallbackFrom?: string): Promise<T> {
-    const lock = this.#lock(slot.adapter)
+    const lock = this.#lock(slot)
     if (lock && inSqliteTransaction.getStore() === lock) {
       // Waiting for our own transaction to end would hang forever: say so instead.
-      return Promise.reject(new OrmValidationError(`${model.name}.${op}: called through the manager inside a SQLite transaction; use the transaction's tx.repo()`, { details: { path: op } }))
+      return Promise.reject(this.#ownTransaction(model, op))
     }
     const call = (): Promise<T> => fn(slot.adapter)
     return this.#timed(slot, op, model, lock ? () => lock.shared(call) : call, fallbackFrom)
   }
 
+  #ownTransaction(model: Model, op: string): OrmValidationError {
+    return new OrmValidationError(`${model.name}.${op}: called through the manager inside a SQLite transaction; use the transaction's tx.repo()`, { details: { path: op } })
+  }
+
+  /**
+   * The common case in one async frame: the active adapter is healthy and its SQLite lock (if any) is
+   * free, so the call runs there with its metrics, and no fallback closure or lock promise is made. A
+   * failure goes through the same fallback handling as #withFallback.
+   */
+  async #runFast<T>(slot: Slot, op: string, model: Model, fn: (s: AdapterSession) => Promise<T>, lock: Lock | undefined): Promise<T> {
+    const m = this.#metricsFor(slot, op)
+    const start = performance.now()
+    try {
+      const out = await fn(slot.adapter)
+      this.#record(slot, op, model, m, start, undefined, undefined)
+      return out
+    } catch (err) {
+      this.#record(slot, op, model, m, start, err ?? new OrmDriverError(String(err)), undefined)
+      return this.#failedOver(slot, err, op, model, (next) => this.#runOn(next, op, model, fn, slot.name))
+    } finally {
+      if (lock) lock.releaseShared()
+    }
+  }
+
   async #withFallback<T>(op: string, model: Model, attempt: (slot: Slot) => Promise<T>): Promise<T> {
     const first = this.#order()[0]
     if (!first) throw this.#noneHealthy()
+    let out: T
     try {
-      const out = await attempt(first)
-      if (first.failures > 0 && first.benchedUntil <= Date.now()) {
-        first.failures = 0
-        this.#m.healthy.set({ adapter: first.name }, 1)
-      }
-      return out
+      out = await attempt(first)
     } catch (err) {
-      if (!failsOver(err)) throw err
-      this.#bench(first, err as EcomError)
-      if ((err as { noFallback?: boolean }).noFallback) throw err
-      const next = this.#order(first)[0]
-      if (!next) throw err
-      this.#m.failovers.inc({ from: first.name, to: next.name })
-      debug('orm: %s %s failed on %s, retrying on %s', model.name, op, first.name, next.name)
-      try {
-        return await attempt(next)
-      } catch (err2) {
-        if (failsOver(err2)) this.#bench(next, err2 as EcomError)
-        throw err2
-      }
+      return this.#failedOver(first, err, op, model, attempt)
+    }
+    if (first.failures > 0 && first.benchedUntil <= Date.now()) {
+      first.failures = 0
+      this.#m.healthy.set({ adapter: first.name }, 1)
+    }
+    return out
+  }
+
+  /** The first adapter failed with err: bench it and retry once on the next healthy one when the error allows. */
+  async #failedOver<T>(first: Slot, err: unknown, op: string, model: Model, attempt: (slot: Slot) => Promise<T>): Promise<T> {
+    if (!failsOver(err)) throw err
+    this.#bench(first, err as EcomError)
+    if ((err as { noFallback?: boolean }).noFallback) throw err
+    const next = this.#order(first)[0]
+    if (!next) throw err
+    this.#m.failovers.inc({ from: first.name, to: next.name })
+    debug('orm: %s %s failed on %s, retrying on %s', model.name, op, first.name, next.name)
+    try {
+      return await attempt(next)
+    } catch (err2) {
+      if (failsOver(err2)) this.#bench(next, err2 as EcomError)
+      throw err2
     }
   }
 
@@ -294,6 +345,13 @@ export class OrmManager {
     const self = this
     return {
       run(op, model, fn) {
+        const slot = self.#activeSlot
+        if (!slot.closed && slot.failures === 0 && slot.benchedUntil <= Date.now()) {
+          const lock = self.#lock(slot)
+          if (!lock) return self.#runFast(slot, op, model, fn, undefined)
+          if (inSqliteTransaction.getStore() === lock) return Promise.reject(self.#ownTransaction(model, op))
+          if (lock.tryShared()) return self.#runFast(slot, op, model, fn, lock)
+        }
         let firstName: string | undefined
         return self.#withFallback(op, model, (slot) => {
           const from = firstName
@@ -320,7 +378,7 @@ export class OrmManager {
     const txModel = { name: '$transaction' } as Model
     return this.#withFallback('transaction', txModel, async (slot) => {
       let began = false
-      const lock = this.#lock(slot.adapter)
+      const lock = this.#lock(slot)
       const body = (): Promise<T> =>
         slot.adapter.transaction(async (session) => {
           began = true

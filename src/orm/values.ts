@@ -172,7 +172,8 @@ export function markCanonical<T extends object[]>(rows: T): T {
 
 /**
  * Decode the rows of a find in place: they are fresh objects the ORM built for this call, keyed by
- * exactly the selected fields, so rewriting their values saves an allocation per row.
+ * exactly the selected fields, so rewriting their values saves an allocation per row. A value already
+ * in canonical form (most are) is left as it is rather than stored again.
  */
 export function decodeRows(model: Model, rows: Array<Record<string, unknown>>, select?: readonly string[]): Row[] {
   if ((rows as unknown as Record<symbol, boolean>)[CANONICAL]) return rows as Row[]
@@ -180,7 +181,9 @@ export function decodeRows(model: Model, rows: Array<Record<string, unknown>>, s
   for (const row of rows) {
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!
-      row[f.name] = decodeValue(f, row[f.name])
+      const raw = row[f.name]
+      const v = decodeValue(f, raw)
+      if (v !== raw) row[f.name] = v
     }
   }
   return rows as Row[]

@@ -177,6 +177,8 @@ export class DrizzleAdapter extends RootSessionAdapter implements OrmAdapter {
   #where(m: Model, cond: Cond): Any {
     const { d, sql } = this.#o
     const t = this.#table(m)
+    // the by-key shape (findById, update, delete) without building the walker
+    if (cond.kind === 'cmp') return d[cond.op](t[cond.field.name], cond.value)
     const walk = (c: Cond): Any => {
       switch (c.kind) {
         case 'and':
@@ -218,47 +220,60 @@ export class DrizzleAdapter extends RootSessionAdapter implements OrmAdapter {
       })
     const affected = (r: Any): number => Number(r?.changes ?? r?.rowCount ?? r?.[0]?.affectedRows ?? 0)
     const session: AdapterSession = {
-      insert: (m, row) => wrap(async () => {
-        const t = this.#table(m)
-        const values = this.#values(m, row)
-        if (this.dialect === 'mysql') {
-          const res = await d.insert(t).values(values)
-          const pk = m.primaryKey
-          const id = pk.autoIncrement ? res[0].insertId : row[pk.name]
-          const [one] = await d.select().from(t).where(this.#o.d.eq(t[pk.name], id)).limit(1)
+      // The per-call methods normalize errors in their own frame (no wrapping promise).
+      insert: async (m, row) => {
+        try {
+          const t = this.#table(m)
+          const values = this.#values(m, row)
+          if (this.dialect === 'mysql') {
+            const res = await d.insert(t).values(values)
+            const pk = m.primaryKey
+            const id = pk.autoIncrement ? res[0].insertId : row[pk.name]
+            const [one] = await d.select().from(t).where(this.#o.d.eq(t[pk.name], id)).limit(1)
+            return one
+          }
+          const [one] = await d.insert(t).values(values).returning()
           return one
+        } catch (err) {
+          throw normalizeError(err, this.db, 'drizzle')
         }
-        const [one] = await d.insert(t).values(values).returning()
-        return one
-      }),
+      },
       insertMany: (m, rows) => wrap(async () => {
         if (rows.length === 0) return 0
         const r = await d.insert(this.#table(m)).values(rows.map((x) => this.#values(m, x)))
         return this.dialect === 'postgres' ? Number(r.rowCount) : this.dialect === 'sqlite' ? Number(r.changes) : Number(r[0].affectedRows)
       }),
-      find: (m, q: FindQuery) => wrap(async () => {
-        const t = this.#table(m)
-        const fields = q.select ? Object.fromEntries(q.select.map((s) => [s, t[s]])) : undefined
-        let query = (fields ? d.select(fields) : d.select()).from(t)
-        if (!(q.where.kind === 'and' && q.where.items.length === 0)) query = query.where(this.#where(m, q.where))
-        if (q.orderBy.length > 0) query = query.orderBy(...q.orderBy.map((o) => (o.dir === 'asc' ? this.#o.d.asc(t[o.field.name]) : this.#o.d.desc(t[o.field.name]))))
-        if (q.limit !== undefined) query = query.limit(q.limit)
-        else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(Number.MAX_SAFE_INTEGER)
-        if (q.offset !== undefined) query = query.offset(q.offset)
-        const rows = await query
-        return this.dialect === 'sqlite' ? markCanonical(rows) : rows
-      }),
+      find: async (m, q: FindQuery) => {
+        try {
+          const t = this.#table(m)
+          const fields = q.select ? Object.fromEntries(q.select.map((s) => [s, t[s]])) : undefined
+          let query = (fields ? d.select(fields) : d.select()).from(t)
+          if (!(q.where.kind === 'and' && q.where.items.length === 0)) query = query.where(this.#where(m, q.where))
+          if (q.orderBy.length > 0) query = query.orderBy(...q.orderBy.map((o) => (o.dir === 'asc' ? this.#o.d.asc(t[o.field.name]) : this.#o.d.desc(t[o.field.name]))))
+          if (q.limit !== undefined) query = query.limit(q.limit)
+          else if (q.offset !== undefined && this.dialect !== 'postgres') query = query.limit(Number.MAX_SAFE_INTEGER)
+          if (q.offset !== undefined) query = query.offset(q.offset)
+          const rows = await query
+          return this.dialect === 'sqlite' ? markCanonical(rows) : rows
+        } catch (err) {
+          throw normalizeError(err, this.db, 'drizzle')
+        }
+      },
       count: (m, where) => wrap(async () => {
         const [r] = await d.select({ n: this.#o.d.count() }).from(this.#table(m)).where(this.#where(m, where))
         return Number(r.n)
       }),
       update: (m, where, data) => wrap(async () => affected(await d.update(this.#table(m)).set(data).where(this.#where(m, where)))),
-      updateById: (m, id, data) => wrap(async () => {
+      updateById: async (m, id, data) => {
         if (this.dialect === 'mysql') return updateThenFind(session, m, id, data)
-        const t = this.#table(m)
-        const [row] = await d.update(t).set(data).where(this.#o.d.eq(t[m.primaryKey.name], id)).returning()
-        return row
-      }),
+        try {
+          const t = this.#table(m)
+          const [row] = await d.update(t).set(data).where(this.#o.d.eq(t[m.primaryKey.name], id)).returning()
+          return row
+        } catch (err) {
+          throw normalizeError(err, this.db, 'drizzle')
+        }
+      },
       increment: (m, where, by) => wrap(async () => {
         const t = this.#table(m)
         const set = Object.fromEntries(Object.entries(by).map(([k, n]) => [k, this.#o.sql`${t[k]} + ${n}`]))

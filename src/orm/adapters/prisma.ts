@@ -174,17 +174,28 @@ export class PrismaAdapter extends RootSessionAdapter implements OrmAdapter {
       return { [pk(m)]: { in: keys } }
     }
     return {
-      insert: (m, row) => wrap(() => D(m).create({ data: this.#data(m, row) })),
+      // The per-call methods normalize errors in their own frame (no wrapping promise).
+      insert: async (m, row) => {
+        try {
+          return await D(m).create({ data: this.#data(m, row) })
+        } catch (err) {
+          throw normalizeError(err, this.db, 'prisma')
+        }
+      },
       insertMany: (m, rows) => wrap(async () => (await D(m).createMany({ data: rows.map((r) => this.#data(m, r)) })).count),
-      find: (m, q: FindQuery) => wrap(async () => {
-        const empty = q.where.kind === 'and' && q.where.items.length === 0
-        const args: Any = empty ? {} : { where: await refine(m, q.where) }
-        if (q.select) args.select = Object.fromEntries(q.select.map((s) => [s, true]))
-        if (q.orderBy.length > 0) args.orderBy = q.orderBy.map((o) => ({ [o.field.name]: o.dir }))
-        if (q.limit !== undefined) args.take = q.limit
-        if (q.offset !== undefined) args.skip = q.offset
-        return D(m).findMany(args)
-      }),
+      find: async (m, q: FindQuery) => {
+        try {
+          const empty = q.where.kind === 'and' && q.where.items.length === 0
+          const args: Any = empty ? {} : { where: await refine(m, q.where) }
+          if (q.select) args.select = Object.fromEntries(q.select.map((s) => [s, true]))
+          if (q.orderBy.length > 0) args.orderBy = q.orderBy.map((o) => ({ [o.field.name]: o.dir }))
+          if (q.limit !== undefined) args.take = q.limit
+          if (q.offset !== undefined) args.skip = q.offset
+          return await D(m).findMany(args)
+        } catch (err) {
+          throw normalizeError(err, this.db, 'prisma')
+        }
+      },
       count: (m, where) => wrap(async () => D(m).count({ where: await refine(m, where) })),
       update: (m, where, data) => wrap(async () => (await D(m).updateMany({ where: await refine(m, where), data: this.#data(m, data) })).count),
       increment: (m, where, by) => wrap(async () => {
@@ -192,14 +203,14 @@ export class PrismaAdapter extends RootSessionAdapter implements OrmAdapter {
         return (await D(m).updateMany({ where: await refine(m, where), data })).count
       }),
       delete: (m, where) => wrap(async () => (await D(m).deleteMany({ where: await refine(m, where) })).count),
-      updateById: (m, id, data) => wrap(async () => {
+      updateById: async (m, id, data) => {
         try {
           return await D(m).update({ where: { [pk(m)]: id }, data: this.#data(m, data) })
         } catch (err) {
           if ((err as { code?: string }).code === 'P2025') return undefined
-          throw err
+          throw normalizeError(err, this.db, 'prisma')
         }
-      }),
+      },
     }
   }
 

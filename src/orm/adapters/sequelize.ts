@@ -11,6 +11,8 @@ import { createSqlite3Shim } from './sqlite3-shim.js'
 
 type Any = any
 
+const CMP_OPS = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
+
 export interface SequelizeAdapterOptions {
   /** `file:./app.db`, `postgres://…` or `mysql://` / `mariadb://…`. @default $ECOM_DATABASE_URL, else `file:./ecom.db` */
   url?: string
@@ -35,6 +37,8 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
   #S!: Any
   #models = new Map<string, Any>()
   #sqliteHandles: Any[] = []
+  #json = new WeakMap<Model, readonly string[]>()
+  #cmpLiterals = new Map<string, Any>()
   #closed = false
 
   constructor(
@@ -113,6 +117,10 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
     return this.#models.get(name)
   }
 
+  #quote(c: string): string {
+    return this.dialect === 'mysql' ? `\`${c}\`` : `"${c}"`
+  }
+
   /** Canonical JS value to what Sequelize should send for this dialect. */
   #enc(f: Field, v: unknown): unknown {
     if (v === null || v === undefined) return v
@@ -139,12 +147,21 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
   /** What came back to field-keyed raw values; JSON kept as text on SQLite and MariaDB is parsed. */
   #dec(m: Model, raw: Any): Record<string, unknown> {
     if (this.dialect === 'postgres') return raw
-    for (const f of m.fields) {
-      if (f.type !== 'json') continue
-      const v = raw[f.name]
-      if (typeof v === 'string') raw[f.name] = JSON.parse(v)
+    for (const name of this.#jsonFields(m)) {
+      const v = raw[name]
+      if (typeof v === 'string') raw[name] = JSON.parse(v)
     }
     return raw
+  }
+
+  /** The model's json fields, listed once per model. */
+  #jsonFields(m: Model): readonly string[] {
+    let names = this.#json.get(m)
+    if (!names) {
+      names = m.fields.filter((f) => f.type === 'json').map((f) => f.name)
+      this.#json.set(m, names)
+    }
+    return names
   }
 
   /**
@@ -153,18 +170,29 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
    * parameter. Column names come from the validated model definition.
    */
   #where(cond: Cond, bind: unknown[]): Any {
+    if (cond.kind === 'cmp') {
+      // The by-key shape (findById, update, delete): one comparison, its literal made once and reused
+      // (a literal is immutable; the value still travels in `bind`).
+      bind.push(this.#enc(cond.field, cond.value))
+      const key = `${cond.field.column}\u0000${cond.op}\u0000${bind.length}`
+      let lit = this.#cmpLiterals.get(key)
+      if (!lit) {
+        lit = this.#S.literal(`${this.#quote(cond.field.column)} ${CMP_OPS[cond.op]} $${bind.length}`)
+        this.#cmpLiterals.set(key, lit)
+      }
+      return lit
+    }
     const q = (c: string): string => (this.dialect === 'mysql' ? `\`${c}\`` : `"${c}"`)
     const p = (v: unknown): string => {
       bind.push(v)
       return `$${bind.length}`
     }
-    const OPS = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
     const walk = (c: Cond): string => {
       switch (c.kind) {
         case 'and': return c.items.length === 0 ? '1 = 1' : `(${c.items.map(walk).join(' AND ')})`
         case 'or': return c.items.length === 0 ? '1 = 0' : `(${c.items.map(walk).join(' OR ')})`
         case 'null': return `${q(c.field.column)} IS ${c.isNull ? '' : 'NOT '}NULL`
-        case 'cmp': return `${q(c.field.column)} ${OPS[c.op]} ${p(this.#enc(c.field, c.value))}`
+        case 'cmp': return `${q(c.field.column)} ${CMP_OPS[c.op]} ${p(this.#enc(c.field, c.value))}`
         case 'in':
           if (c.values.length === 0) return c.negate ? '1 = 1' : '1 = 0'
           return `${q(c.field.column)} ${c.negate ? 'NOT IN' : 'IN'} (${c.values.map((v) => p(this.#enc(c.field, v))).join(', ')})`
@@ -218,33 +246,54 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
       return Number(res?.affectedRows ?? 0)
     }
     const session: AdapterSession = {
-      insert: (m, row) => wrap(async () => {
-        const inst = await M(m).create(this.#row(m, row), { transaction, validate: false, hooks: false })
-        return this.#dec(m, inst.get({ plain: true }))
-      }),
+      // The per-call methods normalize errors in their own frame (no wrapping promise).
+      insert: async (m, row) => {
+        try {
+          const inst = await M(m).create(this.#row(m, row), { transaction, validate: false, hooks: false })
+          return this.#dec(m, inst.get({ plain: true }))
+        } catch (err) {
+          throw normalizeError(err, this.db, 'sequelize')
+        }
+      },
       insertMany: (m, rows) => wrap(async () => {
         await M(m).bulkCreate(rows.map((r) => this.#row(m, r)), { transaction, validate: false, hooks: false, returning: false })
         return rows.length
       }),
-      find: (m, q: FindQuery) => wrap(async () => {
-        const bind: unknown[] = []
-        const opts: Any = { where: this.#where(q.where, bind), bind, raw: true, transaction }
-        if (q.select) opts.attributes = q.select
-        if (q.orderBy.length > 0) opts.order = q.orderBy.map((o) => [o.field.name, o.dir.toUpperCase()])
-        if (q.limit !== undefined) opts.limit = q.limit
-        if (q.offset !== undefined) opts.offset = q.offset
-        const rows = await M(m).findAll(opts)
-        return rows.map((r: Any) => this.#dec(m, r))
-      }),
+      find: async (m, q: FindQuery) => {
+        try {
+          const opts: Any = { raw: true, transaction }
+          // No where at all (findMany without one) is the same findAll a caller would write; otherwise
+          // the where is a literal with its values bound.
+          if (!(q.where.kind === 'and' && q.where.items.length === 0)) {
+            const bind: unknown[] = []
+            opts.where = this.#where(q.where, bind)
+            opts.bind = bind
+          }
+          if (q.select) opts.attributes = q.select
+          if (q.orderBy.length > 0) opts.order = q.orderBy.map((o) => [o.field.name, o.dir.toUpperCase()])
+          if (q.limit !== undefined) opts.limit = q.limit
+          if (q.offset !== undefined) opts.offset = q.offset
+          const rows = await M(m).findAll(opts)
+          if (this.dialect === 'postgres' || this.#jsonFields(m).length === 0) return rows
+          for (const r of rows) this.#dec(m, r)
+          return rows
+        } catch (err) {
+          throw normalizeError(err, this.db, 'sequelize')
+        }
+      },
       count: (m, where) => wrap(async () => {
         const bind: unknown[] = []
         return Number(await M(m).count({ where: this.#where(where, bind), bind, transaction }))
       }),
-      update: (m, where, data) => wrap(async () => {
-        const bind: unknown[] = []
-        const values = this.#set(m, data, bind)
-        return runUpdate(m, values, this.#where(where, bind), bind)
-      }),
+      update: async (m, where, data) => {
+        try {
+          const bind: unknown[] = []
+          const values = this.#set(m, data, bind)
+          return await runUpdate(m, values, this.#where(where, bind), bind)
+        } catch (err) {
+          throw normalizeError(err, this.db, 'sequelize')
+        }
+      },
       increment: (m, where, by) => wrap(async () => {
         const bind: unknown[] = []
         const q = (c: string): string => (this.dialect === 'mysql' ? `\`${c}\`` : `"${c}"`)

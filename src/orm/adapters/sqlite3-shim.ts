@@ -37,7 +37,11 @@ export function createSqlite3Shim(onOpen: (db: Any) => void = () => {}): Any {
     if (p === undefined || p === null) return []
     if (Array.isArray(p)) {
       // Sequelize binds `$1`, `$2` positionally; better-sqlite3 takes those as names "1", "2".
-      if (/\$\d/.test(sql)) return [Object.fromEntries(p.map((v, i) => [String(i + 1), fix(v)]))]
+      if (/\$\d/.test(sql)) {
+        const named: Record<string, unknown> = {}
+        for (let i = 0; i < p.length; i++) named[i + 1] = fix(p[i])
+        return [named]
+      }
       return p.map(fix)
     }
     if (typeof p === 'object') return [Object.fromEntries(Object.entries(p as object).map(([k, v]) => [k.replace(/^[$:@]/, ''), fix(v)]))]
@@ -45,10 +49,12 @@ export function createSqlite3Shim(onOpen: (db: Any) => void = () => {}): Any {
   }
   const fix = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Date ? v.toISOString() : v)
   // Integers outside the safe range stay exact as bigint; the rest come back as numbers like sqlite3 gives.
+  const MAX = BigInt(Number.MAX_SAFE_INTEGER)
+  const MIN = BigInt(Number.MIN_SAFE_INTEGER)
   const narrow = (row: Any): Any => {
-    for (const k of Object.keys(row)) {
+    for (const k in row) {
       const v = row[k]
-      if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) row[k] = Number(v)
+      if (typeof v === 'bigint' && v <= MAX && v >= MIN) row[k] = Number(v)
     }
     return row
   }
