@@ -19,6 +19,17 @@ const adyenCard = (holderName: string) => method('adyen', { type: 'scheme', numb
 const tamperBody = (h: SandboxWebhook): SandboxWebhook => ({ ...h, body: h.body.replace(/"(amount|value)":(\d)/, '"$1":9$2') })
 
 const approved: TestCardExpectation = { outcome: 'approved', code: 'approved' }
+// Stripe and Adyen publish a test value for every kind of test card; Square and Braintree do not.
+const EVERY_KIND_PUBLISHED = {
+  visa: approved,
+  mastercard: approved,
+  declined: { outcome: 'hard_decline', code: 'card_declined' },
+  insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds' },
+  expired: { outcome: 'hard_decline', code: 'expired_card' },
+  incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc' },
+  fraud: { outcome: 'hard_decline', code: 'fraud_suspected' },
+  processing_error: { outcome: 'soft_decline', code: 'processing_error' },
+} as const satisfies Record<string, TestCardExpectation>
 
 const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
   stripe: {
@@ -34,16 +45,7 @@ const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
     ],
     forge: tamperBody,
     unknownKeyStatus: 'not_found',
-    testCards: {
-      visa: approved,
-      mastercard: approved,
-      declined: { outcome: 'hard_decline', code: 'card_declined' },
-      insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds' },
-      expired: { outcome: 'hard_decline', code: 'expired_card' },
-      incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc' },
-      fraud: { outcome: 'hard_decline', code: 'fraud_suspected' },
-      processing_error: { outcome: 'soft_decline', code: 'processing_error' },
-    },
+    testCards: EVERY_KIND_PUBLISHED,
   },
   square: {
     provider: 'square',
@@ -92,16 +94,7 @@ const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
     ).map(([holder, outcome, code]): DeclineCase => ({ name: `holderName ${holder}`, method: adyenCard(holder), outcome, code })),
     forge: tamperBody,
     unknownKeyStatus: 'unknown',
-    testCards: {
-      visa: approved,
-      mastercard: approved,
-      declined: { outcome: 'hard_decline', code: 'card_declined' },
-      insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds' },
-      expired: { outcome: 'hard_decline', code: 'expired_card' },
-      incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc' },
-      fraud: { outcome: 'hard_decline', code: 'fraud_suspected' },
-      processing_error: { outcome: 'soft_decline', code: 'processing_error' },
-    },
+    testCards: EVERY_KIND_PUBLISHED,
   },
   braintree: {
     provider: 'braintree',
