@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, runCli, startCli } from '../helpers/cli.js'
-import { REDIS_URL, uniquePrefix } from '../helpers/redis.js'
+import { REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 
 const ENTRY = fileURLToPath(new URL('../../examples/hello/app.ts', import.meta.url))
@@ -50,8 +50,7 @@ describe.skipIf(!REDIS_URL)('scale-out with Redis: two ecom start instances', ()
   afterAll(async () => {
     await Promise.all(procs.map(stop))
     const raw = new Redis(url)
-    const keys = await raw.keys(`${prefix}*`)
-    if (keys.length) await raw.del(...keys)
+    await deletePrefix(raw, prefix)
     await raw.quit()
   })
 

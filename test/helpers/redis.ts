@@ -7,3 +7,9 @@ if (!REDIS_URL) console.warn('skipping Redis tests: ECOM_TEST_REDIS_URL is not s
 export function uniquePrefix(tag: string): string {
   return `ecom-test:${tag}:${process.pid}:${randomBytes(4).toString('hex')}:`
 }
+
+/** Delete every key a test run wrote under its prefix. */
+export async function deletePrefix(redis: { keys(pattern: string): Promise<string[]>; del(...keys: string[]): Promise<number> }, prefix: string): Promise<void> {
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length) await redis.del(...keys)
+}

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisBreakerStore } from '../../../src/runtime/redis/breaker-store.js'
-import { REDIS_URL, uniquePrefix } from '../../helpers/redis.js'
+import { REDIS_URL, deletePrefix, uniquePrefix } from '../../helpers/redis.js'
 import { TcpProxy } from '../../helpers/tcp-proxy.js'
 
 async function until(fn: () => boolean, ms = 5_000): Promise<void> {
@@ -23,8 +23,7 @@ describe.skipIf(!REDIS_URL)('Redis payment breaker state', () => {
     raw = new Redis(url)
   })
   afterAll(async () => {
-    const keys = await raw.keys(`${prefix}*`)
-    if (keys.length) await raw.del(...keys)
+    await deletePrefix(raw, prefix)
     await raw.quit()
   })
 

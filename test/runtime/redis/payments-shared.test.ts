@@ -9,7 +9,7 @@ import { testCard } from '../../../src/payments/sandbox/test-cards.js'
 import { RedisBreakerStore } from '../../../src/runtime/redis/breaker-store.js'
 import { RedisPaymentLock } from '../../../src/runtime/redis/payment-lock.js'
 import { stripePair, type StripePair } from '../../payments/helpers.js'
-import { REDIS_URL, uniquePrefix } from '../../helpers/redis.js'
+import { REDIS_URL, deletePrefix, uniquePrefix } from '../../helpers/redis.js'
 
 // Two payment routers standing in for two machines: one ledger database, one Redis.
 describe.skipIf(!REDIS_URL)('payment router on Redis-shared state', () => {
@@ -39,8 +39,7 @@ describe.skipIf(!REDIS_URL)('payment router on Redis-shared state', () => {
     await Promise.all(stores.map((s) => s.close()))
     await env.close()
     const raw = new Redis(url)
-    const keys = await raw.keys(`${prefix}*`)
-    if (keys.length) await raw.del(...keys)
+    await deletePrefix(raw, prefix)
     await raw.quit()
     rmSync(dir, { recursive: true, force: true })
   })

@@ -7,7 +7,7 @@ import { getRegistry } from '../../../src/runtime/metrics.js'
 import { RedisKeyringNotifier, type KeyringRotationNotice } from '../../../src/runtime/redis/keyring-notice.js'
 import { RedisPaymentLock } from '../../../src/runtime/redis/payment-lock.js'
 import { RedisRateLimitStore } from '../../../src/runtime/redis/rate-limit-store.js'
-import { REDIS_URL, uniquePrefix } from '../../helpers/redis.js'
+import { REDIS_URL, deletePrefix, uniquePrefix } from '../../helpers/redis.js'
 import { TcpProxy } from '../../helpers/tcp-proxy.js'
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
@@ -33,8 +33,7 @@ describe.skipIf(!REDIS_URL)('Redis stores', () => {
     raw = new Redis(url)
   })
   afterAll(async () => {
-    const keys = await raw.keys(`${prefix}*`)
-    if (keys.length) await raw.del(...keys)
+    await deletePrefix(raw, prefix)
     await raw.quit()
   })
 
