@@ -1,5 +1,5 @@
 import type { Dialect, Model, Schema } from './schema.js'
-import type { DatabaseUrl } from './url.js'
+import { defaultDatabaseUrl, parseDatabaseUrl, type DatabaseUrl } from './url.js'
 import type { Row } from './values.js'
 import type { Cond, OrderBy } from './where.js'
 
@@ -51,11 +51,19 @@ export interface OrmAdapter extends AdapterSession {
 }
 
 /**
- * Calls made outside a transaction go through one root session, built on first use and dropped on
- * reconnect; the adapters differ only in how a session is made from a handle.
+ * What the three adapters share: the database URL they were given (or the default), and one root
+ * session for calls made outside a transaction, built on first use and dropped on reconnect. The
+ * adapters differ only in how a session is made from a handle.
  */
-export abstract class RootSessionAdapter implements AdapterSession {
+export abstract class BaseAdapter implements AdapterSession {
+  readonly db: DatabaseUrl
+  readonly dialect: Dialect
   #root?: AdapterSession
+
+  constructor(url: string | undefined, orm: OrmName) {
+    this.db = parseDatabaseUrl(url ?? defaultDatabaseUrl(), `${orm}.url`)
+    this.dialect = this.db.dialect
+  }
 
   /** The session over the adapter's own connection (not a transaction's). */
   protected abstract rootSession(): AdapterSession

@@ -1,9 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Drizzle tables are built at run time from the model definition */
-import { RootSessionAdapter, updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
+import { BaseAdapter, updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { normalizeError, connectionError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
-import type { Dialect, Field, Model, Schema } from '../schema.js'
-import { defaultDatabaseUrl, parseDatabaseUrl, type DatabaseUrl } from '../url.js'
+import type { Field, Model, Schema } from '../schema.js'
 import { markCanonical, type Row } from '../values.js'
 import { likePattern, type Cond } from '../where.js'
 
@@ -31,10 +30,8 @@ interface Orm {
  * Drizzle over better-sqlite3, node-postgres or mysql2. Tables are built from the model definition
  * with the column types the migrations create; every value travels as a bound parameter.
  */
-export class DrizzleAdapter extends RootSessionAdapter implements OrmAdapter {
+export class DrizzleAdapter extends BaseAdapter implements OrmAdapter {
   readonly orm = 'drizzle' as const
-  readonly db: DatabaseUrl
-  readonly dialect: Dialect
   native: unknown
   driver: unknown
   #o!: Orm
@@ -45,9 +42,7 @@ export class DrizzleAdapter extends RootSessionAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: DrizzleAdapterOptions,
   ) {
-    super()
-    this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'drizzle.url')
-    this.dialect = this.db.dialect
+    super(options.url, 'drizzle')
   }
 
   async connect(): Promise<void> {

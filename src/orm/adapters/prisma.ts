@@ -1,12 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the Prisma client is generated per model definition */
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { RootSessionAdapter, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
+import { BaseAdapter, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { connectionError, normalizeError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
 import { ensurePrismaClient, providerOf } from '../prisma/generate.js'
-import type { Dialect, Field, Model, Schema } from '../schema.js'
-import { defaultDatabaseUrl, parseDatabaseUrl, type DatabaseUrl } from '../url.js'
+import type { Field, Model, Schema } from '../schema.js'
 import { decodeRow, type Row } from '../values.js'
 import { hasTextOp, matches, whereFields, type Cond } from '../where.js'
 
@@ -36,10 +35,8 @@ function delegateName(model: string): string {
  * Prisma 7, Rust-free: the generated client runs its query compiler in WebAssembly and talks to the
  * database through a driver adapter (better-sqlite3, pg or mariadb) whose pool this adapter owns.
  */
-export class PrismaAdapter extends RootSessionAdapter implements OrmAdapter {
+export class PrismaAdapter extends BaseAdapter implements OrmAdapter {
   readonly orm = 'prisma' as const
-  readonly db: DatabaseUrl
-  readonly dialect: Dialect
   native: Any
   driver: Any
   #Prisma: Any
@@ -49,9 +46,7 @@ export class PrismaAdapter extends RootSessionAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: PrismaAdapterOptions,
   ) {
-    super()
-    this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'prisma.url')
-    this.dialect = this.db.dialect
+    super(options.url, 'prisma')
   }
 
   async connect(): Promise<void> {

@@ -1,9 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Sequelize models are defined at run time from the model definition */
-import { RootSessionAdapter, updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
+import { BaseAdapter, updateThenFind, type AdapterSession, type FindQuery, type OrmAdapter } from '../adapter.js'
 import { connectionError, normalizeError } from '../driver-errors.js'
 import { optional } from '../migrate/sql-client.js'
-import type { Dialect, Field, Model, Schema } from '../schema.js'
-import { defaultDatabaseUrl, parseDatabaseUrl, type DatabaseUrl } from '../url.js'
+import type { Field, Model, Schema } from '../schema.js'
 import type { Row } from '../values.js'
 import { likePattern, type Cond } from '../where.js'
 import { globPattern } from './drizzle.js'
@@ -28,10 +27,8 @@ export interface SequelizeAdapterOptions {
  * Every value is a bound parameter: Sequelize binds INSERT values itself, and ecom hands it WHERE and
  * SET clauses with `$n` placeholders plus the values (Sequelize 6 would otherwise inline them escaped).
  */
-export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
+export class SequelizeAdapter extends BaseAdapter implements OrmAdapter {
   readonly orm = 'sequelize' as const
-  readonly db: DatabaseUrl
-  readonly dialect: Dialect
   native: Any
   driver: unknown
   #S!: Any
@@ -45,9 +42,7 @@ export class SequelizeAdapter extends RootSessionAdapter implements OrmAdapter {
     readonly schema: Schema,
     readonly options: SequelizeAdapterOptions,
   ) {
-    super()
-    this.db = parseDatabaseUrl(options.url ?? defaultDatabaseUrl(), 'sequelize.url')
-    this.dialect = this.db.dialect
+    super(options.url, 'sequelize')
   }
 
   async connect(): Promise<void> {
