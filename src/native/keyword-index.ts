@@ -186,37 +186,20 @@ export class KeywordIndex {
     if (!Number.isInteger(k) || k < 0) throw new InvalidOptionError(`options.k must be a non-negative integer, got ${JSON.stringify(k)}`)
     const boosts = options.boosts ? this.boostArray(options.boosts, 'options.boosts') : this.boosts
     const norms = this.normsFor()
-    const n = this.ids.length
     if (this.addon) return this.searchNative(query, k, boosts, norms, options.filter)
     const acc = this.acc
     const bits = this.bits
     const touched: number[] = []
-    const terms = this.tokenizeFn(query)
-    const distinct = new Map<string, number>()
     const k1p1 = this.k1 + 1
     const delta = this.delta
-    for (const term of terms) {
-      const tid = this.termIds.get(term)
-      if (tid === undefined) continue
-      let bit = distinct.get(term)
-      if (bit === undefined) {
-        bit = distinct.size < 32 ? 1 << distinct.size : 0
-        distinct.set(term, bit)
-      }
-      for (let f = 0; f < this.fields.length; f++) {
-        const boost = boosts[f]!
-        const list = this.postings[f]![tid]
-        if (list === undefined || boost === 0) continue
-        const df = list.length >> 1
-        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5)) * boost
-        const norm = norms[f]!
-        for (let j = 0; j < list.length; j += 2) {
-          const d = list[j]!
-          const tf = list[j + 1]!
-          if (acc[d] === 0) touched.push(d)
-          acc[d] += idf * (delta + (tf * k1p1) / (tf + norm[d]!))
-          bits[d] |= bit
-        }
+    for (const { field, weight, bit, list } of this.planQuery(query, boosts)) {
+      const norm = norms[field]!
+      for (let j = 0; j < list.length; j += 2) {
+        const d = list[j]!
+        const tf = list[j + 1]!
+        if (acc[d] === 0) touched.push(d)
+        acc[d] += weight * (delta + (tf * k1p1) / (tf + norm[d]!))
+        bits[d] |= bit
       }
     }
     const allowed = options.filter === undefined ? undefined : new Set(options.filter)
@@ -267,13 +250,14 @@ export class KeywordIndex {
     return order.map((i) => ({ id: this.ids[hd[i]!]!, score: hs[i]! }))
   }
 
-  private searchNative(query: string, k: number, boosts: Float64Array, norms: Float64Array[], filter: Iterable<number> | undefined): KeywordHit[] {
-    const scorer = this.nativeScorer(norms)
+  /**
+   * The postings a query walks, one per (distinct-or-repeated term, field) with a non-zero boost: the
+   * term's idf times the field boost as weight, and the bit that counts the term for the coordination
+   * factor (the first 32 distinct terms get one). Both scorers (TypeScript and native) walk this plan.
+   */
+  private planQuery(query: string, boosts: Float64Array): { tid: number; field: number; weight: number; bit: number; list: number[] }[] {
     const n = this.ids.length
-    const qt: number[] = []
-    const qf: number[] = []
-    const qw: number[] = []
-    const qb: number[] = []
+    const plan: { tid: number; field: number; weight: number; bit: number; list: number[] }[] = []
     const distinct = new Map<string, number>()
     for (const term of this.tokenizeFn(query)) {
       const tid = this.termIds.get(term)
@@ -283,16 +267,29 @@ export class KeywordIndex {
         bit = distinct.size < 32 ? 1 << distinct.size : 0
         distinct.set(term, bit)
       }
-      for (let f = 0; f < this.fields.length; f++) {
-        const boost = boosts[f]!
-        const list = this.postings[f]![tid]
+      for (let field = 0; field < this.fields.length; field++) {
+        const boost = boosts[field]!
+        const list = this.postings[field]![tid]
         if (list === undefined || boost === 0) continue
         const df = list.length >> 1
-        qt.push(tid)
-        qf.push(f)
-        qw.push(Math.log(1 + (n - df + 0.5) / (df + 0.5)) * boost)
-        qb.push(bit)
+        plan.push({ tid, field, weight: Math.log(1 + (n - df + 0.5) / (df + 0.5)) * boost, bit, list })
       }
+    }
+    return plan
+  }
+
+  private searchNative(query: string, k: number, boosts: Float64Array, norms: Float64Array[], filter: Iterable<number> | undefined): KeywordHit[] {
+    const scorer = this.nativeScorer(norms)
+    const n = this.ids.length
+    const qt: number[] = []
+    const qf: number[] = []
+    const qw: number[] = []
+    const qb: number[] = []
+    for (const t of this.planQuery(query, boosts)) {
+      qt.push(t.tid)
+      qf.push(t.field)
+      qw.push(t.weight)
+      qb.push(t.bit)
     }
     let allowed: Uint8Array | null = null
     if (filter !== undefined) {
