@@ -3,6 +3,7 @@
 // With `Accept: application/x-ndjson` the answer streams progress lines as the import goes:
 //   {"phase":"parsing","lines":1200} … {"phase":"writing","products":1200} … {"phase":"done",…}
 // otherwise one JSON answer: 201 with the counts, or 422 ECOM_ERR_SHOP_IMPORT naming each bad line.
+import type { Readable } from 'node:stream'
 import type { OrmManager } from 'ecom/orm'
 import { bumpCatalogVersion, parseCatalog, writeProducts, type LineProblem } from './catalog.js'
 import { ShopImportError } from './errors.js'
@@ -38,7 +39,7 @@ export function importHandler(orm: OrmManager, search: ProductSearch) {
 export async function runImport(
   orm: OrmManager,
   search: ProductSearch,
-  body: NodeJS.ReadableStream & import('node:stream').Readable,
+  body: Readable,
   progress: (line: object) => void = () => {},
 ): Promise<ImportResult> {
   let reported = 0
