@@ -45,3 +45,16 @@ export type { Sandbox, SandboxOptions } from '../payments/sandbox/server.js'
 export { testCard, TEST_CARDS, BRAINTREE_DECLINE_AMOUNTS } from '../payments/sandbox/test-cards.js'
 export type { TestCardKind } from '../payments/sandbox/test-cards.js'
 export type { EmulatorFaults, EmulatedPayment, ProviderEmulator, SandboxCredentials } from '../payments/sandbox/types.js'
+export {
+  InvalidMoneyError,
+  RoutingConfigError,
+  UnknownProviderError,
+  NoEligibleProviderError,
+  PaymentConflictError,
+  PaymentNotFoundError,
+  IllegalTransitionError,
+  PaymentOperationError,
+  WebhookSignatureError,
+  WebhookPayloadError,
+  SandboxListenError,
+} from '../errors.js'

@@ -26,8 +26,8 @@ export interface Running {
   stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-export async function startApp(args: string[], env: NodeJS.ProcessEnv, opts: { workers?: number } = {}): Promise<Running> {
-  const port = await freePort()
+export async function startApp(args: string[], env: NodeJS.ProcessEnv, opts: { workers?: number; port?: number } = {}): Promise<Running> {
+  const port = opts.port ?? (await freePort())
   const child = startCli(['start', ...args, '--port', String(port), '--host', '127.0.0.1'], { env })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal }))

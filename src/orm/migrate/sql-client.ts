@@ -53,7 +53,17 @@ export async function openSqlClient(db: DatabaseUrl, purpose = 'ecom orm migrate
         const c = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, connectionTimeoutMillis: 5000 })
         await c.connect()
         if (db.schema !== 'public') {
-          await c.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema.replace(/"/g, '""')}"`)
+          try {
+            await c.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema.replace(/"/g, '""')}"`)
+          } catch (err) {
+            // Runs before the migration lock: a concurrent run creating the same schema at the same
+            // moment makes IF NOT EXISTS fail on pg_namespace's unique index (23505) or with 42P06.
+            const code = (err as { code?: string }).code
+            if (code !== '23505' && code !== '42P06') {
+              await c.end().catch(() => {})
+              throw err
+            }
+          }
         }
         await c.query(`SET search_path TO "${db.schema.replace(/"/g, '""')}"`)
         return {
