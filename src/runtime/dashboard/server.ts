@@ -47,7 +47,8 @@ export async function startDashboard(options: DashboardOptions, source: Dashboar
   const token = newToken()
   const sampler = new Sampler()
   const clients = new Set<ServerResponse>()
-  const native = primaryNative()
+  // Asked on first sample, not at start: the primary need not load the addon before anyone looks.
+  let native: ReturnType<typeof primaryNative> | undefined
   let last: DashboardState | undefined
   let inflight: Promise<DashboardState> | undefined
   let timer: NodeJS.Timeout | undefined
@@ -57,7 +58,7 @@ export async function startDashboard(options: DashboardOptions, source: Dashboar
     inflight ??= (async () => {
       try {
         const snaps = await source.snapshots()
-        last = sampler.sample(snaps, source.status(), await native)
+        last = sampler.sample(snaps, source.status(), await (native ??= primaryNative()))
         return last
       } finally {
         inflight = undefined
