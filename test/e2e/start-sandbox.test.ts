@@ -1,4 +1,6 @@
+import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { freePort, runCli } from '../helpers/cli.js'
 import { app, get, isolatedEnv, startApp, waitFor, type Running } from './start-harness.js'
 
 const env = isolatedEnv()
@@ -84,6 +86,20 @@ describe('ecom start --sandbox', () => {
       expect(hooks).toEqual([{ provider: 'stripe', signed: true, type: 'payment_intent.succeeded' }])
     } finally {
       await r.stop()
+    }
+  })
+
+  it('a sandbox port that is taken stops the start before any worker forks, saying why', async () => {
+    const taken = await freePort()
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve))
+    try {
+      const res = await runCli(['start', app('sandbox-app.mjs'), '--workers', '2', '--port', String(await freePort()), '--sandbox', String(taken)], { env })
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain('ECOM_ERR_PROCESS_START')
+      expect(res.stderr).toContain(`the payment sandbox did not start: the payments sandbox could not listen on 127.0.0.1:${taken}: EADDRINUSE`)
+    } finally {
+      blocker.close()
     }
   })
 })

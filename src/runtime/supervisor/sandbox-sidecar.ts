@@ -1,5 +1,6 @@
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { ProcessStartError } from '../../errors.js'
 import { ProcessManager, type ManagedProcess, type ProcessState } from '../process-manager.js'
 import type { Logger } from '../logger.js'
 import type { SandboxStartOptions } from './options.js'
@@ -78,7 +79,19 @@ export class SandboxSidecar {
   static async start(options: SandboxStartOptions, app: { host: string; port: number }, logger: Logger): Promise<SandboxSidecar> {
     const port = options.port === 0 ? await freePort('127.0.0.1') : options.port
     const sidecar = new SandboxSidecar(port, webhookTarget(options.webhooks, app.host, app.port), logger)
-    await sidecar.#manager.startAll()
+    // Its own one-line error (port taken, ...) says more than "exited before it was ready".
+    let lastError = ''
+    const onLine = ({ stream, line }: { stream: string; line: string }): void => {
+      if (stream === 'stderr' && line.startsWith('ecom:')) lastError = line.slice(6)
+    }
+    sidecar.#proc.on('line', onLine)
+    try {
+      await sidecar.#manager.startAll()
+    } catch (err) {
+      throw new ProcessStartError(`the payment sandbox did not start: ${lastError || (err as Error).message}`, { cause: err })
+    } finally {
+      sidecar.#proc.off('line', onLine)
+    }
     return sidecar
   }
 
