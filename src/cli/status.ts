@@ -32,15 +32,19 @@ export function formatStatus(st: AppStatus): string {
 }
 
 /** Hand the link to the desktop's opener; a machine without one still has the printed link. */
-function openInBrowser(url: string): void {
+function openInBrowser(url: string): Promise<void> {
   const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
-  try {
+  return new Promise((resolve) => {
     const child = spawn(cmd, [url], { stdio: 'ignore', detached: true })
-    child.on('error', () => process.stderr.write(`could not run ${cmd}; open the link above yourself\n`))
-    child.unref()
-  } catch {
-    process.stderr.write(`could not run ${cmd}; open the link above yourself\n`)
-  }
+    child.once('spawn', () => {
+      child.unref()
+      resolve()
+    })
+    child.once('error', () => {
+      process.stderr.write(`could not run ${cmd}; open the link above yourself\n`)
+      resolve()
+    })
+  })
 }
 
 export function register(program: Command): void {
@@ -57,7 +61,7 @@ export function register(program: Command): void {
     if (flags.web || flags.open) {
       if (!st.dashboard) throw new DashboardDisabledError(`${st.name} was started with --no-dashboard; restart it without that flag to get a dashboard`)
       process.stdout.write(`${st.dashboard.url}\n`)
-      if (flags.open) openInBrowser(st.dashboard.url)
+      if (flags.open) await openInBrowser(st.dashboard.url)
       return
     }
     process.stdout.write(flags.json ? `${JSON.stringify(st, null, 2)}\n` : `${formatStatus(st)}\n`)
