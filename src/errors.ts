@@ -74,6 +74,11 @@ export class EntryNotFoundError extends EcomUsageError {
   static override readonly defaultMessage = 'the entry file does not exist'
 }
 
+export class EntryIndexNotFoundError extends EcomUsageError {
+  static override readonly code = 'ECOM_ERR_ENTRY_NO_INDEX'
+  static override readonly defaultMessage = 'the entry directory has no package.json "main" and no index file'
+}
+
 export class EntryLoadError extends EcomError {
   static override readonly code = 'ECOM_ERR_ENTRY_LOAD'
   static override readonly defaultMessage = 'the entry file threw while it was imported'
@@ -123,6 +128,16 @@ export class ControlError extends EcomError {
 export class ReloadError extends EcomError {
   static override readonly code = 'ECOM_ERR_RELOAD'
   static override readonly defaultMessage = 'the rolling reload failed'
+}
+
+export class DashboardListenError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DASHBOARD_LISTEN'
+  static override readonly defaultMessage = 'the dashboard could not listen on the requested address'
+}
+
+export class DashboardDisabledError extends EcomError {
+  static override readonly code = 'ECOM_ERR_DASHBOARD_DISABLED'
+  static override readonly defaultMessage = 'the app was started with --no-dashboard'
 }
 
 export class PayloadTooLargeError extends EcomError {

@@ -26,13 +26,16 @@ interface StartFlags {
   redis?: string
   redisFail?: string
   redisPrefix?: string
+  sandbox?: boolean | string
+  sandboxWebhooks?: string
+  dashboard?: string | boolean
 }
 
 export function register(program: Command): void {
   program
     .command('start')
     .description('serve an app (single process or clustered) behind the hardened HTTP edge')
-    .argument('<entry>', 'the app: a .js, .mjs or .ts file exporting a handler, an app or a factory (docs/start.md)')
+    .argument('<entry>', 'the app: a .js, .mjs or .ts file exporting a handler, an app or a factory, or a directory with package.json "main" or an index file (docs/start.md)')
     .option('-w, --workers <n>', '"auto" (available parallelism) or a number; 1 runs a single process', 'auto')
     .option('-p, --port <port>', 'port to listen on (default: 3000)')
     .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
@@ -58,6 +61,10 @@ export function register(program: Command): void {
     .option('--redis <url>', 'keep the rate-limit quota in Redis, shared by every instance using the same URL and prefix')
     .option('--redis-fail <mode>', 'while Redis is unreachable: "open" lets requests through, "closed" answers 503 (default: open)')
     .option('--redis-prefix <prefix>', 'key prefix in Redis (default: ecom:<name>:)')
+    .option('--sandbox [port]', 'run the payment sandbox as a supervised sidecar and give the workers ECOM_SANDBOX_URL (default port: a free one)')
+    .option('--sandbox-webhooks <url|path>', 'where the sandbox POSTs its signed webhooks; a path is on the app\'s own address; {provider} is replaced by the provider name')
+    .option('--dashboard <[host:]port>', 'where the live dashboard listens (default: 127.0.0.1 on a free port; `ecom status --web` prints its link)')
+    .addOption(new Option('--no-dashboard', 'do not serve the dashboard'))
     .action(async (entry: string, flags: StartFlags, cmd: Command) => {
       const verbose = Boolean((cmd.optsWithGlobals() as { verbose?: boolean }).verbose)
       const options = resolveStartOptions({
@@ -86,6 +93,9 @@ export function register(program: Command): void {
         redis: flags.redis,
         redisFailMode: flags.redisFail,
         redisPrefix: flags.redisPrefix,
+        sandbox: flags.sandbox,
+        sandboxWebhooks: flags.sandboxWebhooks,
+        dashboard: flags.dashboard === true ? undefined : flags.dashboard,
       })
       // Loaded only for this command, so `ecom status` and `--help` stay quick.
       const { runStart } = await import('../runtime/supervisor/run.js')

@@ -125,6 +125,30 @@ export function nativeStatus(): NativeStatus {
   return { ...loaded!.status }
 }
 
+const BACKEND_METRIC = 'ecom_native_backend'
+
+/**
+ * Put `ecom_native_backend{backend="native"|"typescript",simd}` into a prom-client registry (once): 1
+ * for the implementation this process uses, summed across workers by the primary. It has no series
+ * until the process first asked for the addon, so an app that never searches shows none. A plain
+ * registry entry rather than a prom-client Gauge, so this file never loads prom-client itself.
+ */
+export function registerNativeMetric(registry: { registerMetric(m: never): void; getSingleMetric(name: string): unknown }): void {
+  if (registry.getSingleMetric(BACKEND_METRIC)) return
+  const metric = {
+    name: BACKEND_METRIC,
+    help: 'The search backend in use: 1 for native (the C++ addon) or typescript (the fallback); no series until first use',
+    type: 'gauge',
+    aggregator: 'sum',
+    reset: () => {},
+    get: async () => {
+      const values = loaded === undefined ? [] : [{ labels: { backend: loaded.status.native ? 'native' : 'typescript', simd: loaded.status.simd ?? 'none' }, value: 1 }]
+      return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, values }
+    },
+  }
+  registry.registerMetric(metric as never)
+}
+
 /** Which implementation to use: `auto` (the addon when loaded), `native` (required) or `typescript`. */
 export type Backend = 'auto' | 'native' | 'typescript'
 

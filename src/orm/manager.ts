@@ -122,6 +122,11 @@ export class OrmManager {
     if (!names.has(this.#active)) throw new InvalidOptionError(`options.active must name an adapter (${[...names].join(', ')}), got "${this.#active}"`)
     this.#activeSlot = this.#slot(this.#active)
     this.#m = ormMetrics(options.registry ?? getRegistry())
+    this.#markActive()
+  }
+
+  #markActive(): void {
+    for (const s of this.#slots) this.#m.active.set({ adapter: s.name }, s.name === this.#active ? 1 : 0)
   }
 
   /** Connect every adapter. Ones that fail are benched; when none connects the first error is thrown. */
@@ -163,6 +168,7 @@ export class OrmManager {
   use(name: string): void {
     this.#activeSlot = this.#slot(name)
     this.#active = name
+    this.#markActive()
     debug('orm: active adapter is now %s', name)
   }
 

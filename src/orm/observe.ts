@@ -114,5 +114,7 @@ export function ormMetrics(registry: Registry) {
     errors: get('ecom_orm_errors_total', () => new Counter({ name: 'ecom_orm_errors_total', help: 'ORM errors by adapter, operation and code', labelNames: ['adapter', 'operation', 'code'], registers: [registry] })),
     failovers: get('ecom_orm_failovers_total', () => new Counter({ name: 'ecom_orm_failovers_total', help: 'Calls retried on another adapter', labelNames: ['from', 'to'], registers: [registry] })),
     healthy: get('ecom_orm_adapter_healthy', () => new Gauge({ name: 'ecom_orm_adapter_healthy', help: '1 when the adapter takes calls, 0 while benched', labelNames: ['adapter'], registers: [registry] })),
+    // Summed across workers: how many processes send their calls to each adapter.
+    active: get('ecom_orm_adapter_active', () => new Gauge({ name: 'ecom_orm_adapter_active', help: '1 for the adapter new calls go to, 0 for the others', labelNames: ['adapter'], registers: [registry] })),
   }
 }

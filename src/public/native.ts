@@ -1,6 +1,6 @@
 // The `ecom/native` entry: vector search, keyword search, hybrid product search and stream hot paths,
 // on the C++ addon when it is built and on TypeScript otherwise (same API, same results).
-export { nativeStatus } from '../native/loader.js'
+export { nativeStatus, registerNativeMetric } from '../native/loader.js'
 export type { Backend, NativeStatus } from '../native/loader.js'
 export { VectorIndex, vectorIndexDefaults } from '../native/vector-index.js'
 export type {

@@ -30,8 +30,13 @@ export {
   type StartInput,
   type StartOptions,
   type EdgeOptions,
+  type SandboxStartOptions,
+  type DashboardOptions,
 } from '../runtime/supervisor/options.js'
 export type { AppStatus, WorkerStatus } from '../runtime/supervisor/status.js'
+export { resolveEntry } from '../runtime/supervisor/resolve-entry.js'
+export type { SandboxStatus } from '../runtime/supervisor/sandbox-sidecar.js'
+export type { DashboardState } from '../runtime/dashboard/sample.js'
 export { sendControl, selectApp, listApps, controlDir, type ControlCommand, type RunningApp } from '../runtime/supervisor/control-socket.js'
 export { backoffDelay, BACKOFF_DEFAULTS, type BackoffPolicy } from '../runtime/supervisor/backoff.js'
 export { loadEntry, adaptApp } from '../runtime/worker/load-entry.js'

@@ -87,13 +87,17 @@ export interface MetricsPeer {
 
 let snapSeq = 0
 
-/** Primary side: gather every worker's snapshot plus the primary's own, merged into one text. */
-export async function collectClusterMetrics(peers: MetricsPeer[], timeoutMs = 2000): Promise<string> {
+/**
+ * Primary side: every worker's registry snapshot, in the order of `peers` (a worker that is gone or
+ * does not answer within `timeoutMs` gives an empty snapshot rather than failing the whole collection).
+ */
+export function gatherSnapshots(peers: MetricsPeer[], timeoutMs = 2000): Promise<MetricsSnapshot[]> {
   const id = ++snapSeq
-  const gathered = await Promise.all(
-    peers.filter((p) => p.isConnected()).map(
+  return Promise.all(
+    peers.map(
       (peer) =>
         new Promise<MetricsSnapshot>((resolve) => {
+          if (!peer.isConnected()) return resolve([])
           const done = (m: MetricsSnapshot): void => {
             clearTimeout(timer)
             peer.off('message', onMessage)
@@ -112,5 +116,10 @@ export async function collectClusterMetrics(peers: MetricsPeer[], timeoutMs = 20
         })
     )
   )
+}
+
+/** Primary side: gather every worker's snapshot plus the primary's own, merged into one text. */
+export async function collectClusterMetrics(peers: MetricsPeer[], timeoutMs = 2000): Promise<string> {
+  const gathered = await gatherSnapshots(peers, timeoutMs)
   return mergeMetrics([...gathered, await snapshotMetrics()])
 }

@@ -43,3 +43,16 @@ try { new VectorIndex({ dimensions: 2, backend: 'native' }); console.log('no err
     expect(out.trim()).toBe(NativeUnavailableError.code)
   })
 })
+
+describe('ecom_native_backend', () => {
+  it('reports the backend in use once the addon was asked for', async () => {
+    const { Registry } = await import('prom-client')
+    const { registerNativeMetric } = await import('../../src/native/loader.js')
+    const registry = new Registry()
+    registerNativeMetric(registry)
+    registerNativeMetric(registry) // once per registry
+    const s = nativeStatus()
+    const text = await registry.metrics()
+    expect(text).toContain(`ecom_native_backend{backend="${s.native ? 'native' : 'typescript'}",simd="${s.simd ?? 'none'}"} 1`)
+  })
+})

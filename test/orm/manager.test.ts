@@ -17,6 +17,24 @@ describe('OrmManager options', () => {
   })
 })
 
+describe('OrmManager metrics', () => {
+  it('publishes the active adapter as ecom_orm_adapter_active, and follows use()', async () => {
+    const { Registry } = await import('prom-client')
+    const registry = new Registry()
+    const manager = new OrmManager({
+      schema: shopSchema,
+      adapters: { drizzle: createAdapter(shopSchema, { orm: 'drizzle', url: 'file::memory:' }), sequelize: createAdapter(shopSchema, { orm: 'sequelize', url: 'file::memory:' }) },
+      registry,
+    })
+    expect(await registry.metrics()).toContain('ecom_orm_adapter_active{adapter="drizzle"} 1')
+    expect(await registry.metrics()).toContain('ecom_orm_adapter_active{adapter="sequelize"} 0')
+    manager.use('sequelize')
+    expect(await registry.metrics()).toContain('ecom_orm_adapter_active{adapter="drizzle"} 0')
+    expect(await registry.metrics()).toContain('ecom_orm_adapter_active{adapter="sequelize"} 1')
+    await manager.close()
+  })
+})
+
 const reason = skipReason('postgres')
 if (reason) console.warn(reason)
 

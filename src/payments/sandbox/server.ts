@@ -26,7 +26,10 @@ export interface SandboxOptions {
   port?: number
   /** @default '127.0.0.1' */
   host?: string
-  /** Where emulators POST their signed webhooks; unset: webhooks are only recorded. */
+  /**
+   * Where emulators POST their signed webhooks; unset: webhooks are only recorded. A `{provider}` in it
+   * is replaced by the provider's name (`http://127.0.0.1:3000/webhooks/{provider}`).
+   */
   webhookUrl?: string
   /** Override some test credentials; the rest stay `SANDBOX_CREDENTIALS`. */
   credentials?: { [P in keyof SandboxCredentials]?: Partial<SandboxCredentials[P]> }
@@ -121,26 +124,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let url = ''
   let inflight = 0
 
-  const ctx: EmulatorContext = {
+  const webhookUrlFor = (provider: ProviderName): string | undefined => options.webhookUrl?.replaceAll('{provider}', provider)
+  // One context per emulator, so each sees (and Square signs) its own webhook URL.
+  const contextFor = (provider: ProviderName): EmulatorContext => ({
     credentials,
     baseUrl: () => url,
-    webhookUrl: () => options.webhookUrl,
+    webhookUrl: () => webhookUrlFor(provider),
     emitWebhook(hook) {
       hooks.push(hook)
       if (hooks.length > historySize * PROVIDER_NAMES.length) hooks.splice(0, hooks.length - historySize * PROVIDER_NAMES.length)
-      if (options.webhookUrl) {
+      const target = webhookUrlFor(hook.provider)
+      if (target) {
         // Fire and forget, like a provider: delivery failures never affect the API answer.
-        fetch(options.webhookUrl, { method: 'POST', headers: { ...hook.headers }, body: hook.body }).catch(() => {})
+        fetch(target, { method: 'POST', headers: { ...hook.headers }, body: hook.body }).catch(() => {})
       }
     },
-  }
+  })
 
   const emulators = new Map<ProviderName, ProviderEmulator>()
   for (const name of wanted) {
     const load = EMULATORS[name]
     if (!load) throw new UnknownProviderError(`no sandbox emulator is registered for provider "${name}"`)
     const { createEmulator } = await load()
-    emulators.set(name, createEmulator(ctx))
+    emulators.set(name, createEmulator(contextFor(name)))
   }
 
   const payments = (p?: ProviderName) =>

@@ -32,6 +32,22 @@ export interface EdgeOptions {
   accessLog: boolean
 }
 
+/** `--sandbox`: the payment sandbox as a supervised sidecar. */
+export interface SandboxStartOptions {
+  /** Port of the sandbox; 0 picks a free one once at start. @default 0 */
+  port: number
+  /** Where the sandbox POSTs its signed webhooks: an absolute URL, or a path on the app's own address; `{provider}` is replaced by the provider name. @default null */
+  webhooks: string | null
+}
+
+/** The live dashboard in the primary. */
+export interface DashboardOptions {
+  /** @default "127.0.0.1" */
+  host: string
+  /** 0 picks a free port. @default 0 */
+  port: number
+}
+
 export interface StartOptions {
   /** Absolute path of the entry file. */
   entry: string
@@ -52,6 +68,10 @@ export interface StartOptions {
   edge: EdgeOptions
   /** scale-out hook (issue 7): shared state in Redis across instances, or null. @default null */
   redis?: StartRedisOptions | null
+  /** The payment sandbox sidecar, or null. @default null */
+  sandbox: SandboxStartOptions | null
+  /** The dashboard, or null for `--no-dashboard`. @default { host: "127.0.0.1", port: 0 } */
+  dashboard: DashboardOptions | null
 }
 
 export const EDGE_DEFAULTS: EdgeOptions = {
@@ -106,6 +126,11 @@ export interface StartInput {
   redis?: string
   redisFailMode?: string
   redisPrefix?: string
+  /** `--sandbox [port]`: true (a free port) or a port. */
+  sandbox?: boolean | string | number
+  sandboxWebhooks?: string
+  /** `--dashboard [host:]port`, or false for `--no-dashboard`. */
+  dashboard?: string | false
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }
@@ -167,13 +192,50 @@ function parsePath(value: string, path: string): string {
   return value
 }
 
+function parseSandbox(input: StartInput, appPort: number): SandboxStartOptions | null {
+  if (input.sandbox === undefined || input.sandbox === false) {
+    if (input.sandboxWebhooks !== undefined) fail('options.sandboxWebhooks', 'used together with --sandbox', input.sandboxWebhooks)
+    return null
+  }
+  const port = input.sandbox === true ? 0 : parseInteger(input.sandbox, 'options.sandbox', 0, 65535)
+  let webhooks: string | null = null
+  if (input.sandboxWebhooks !== undefined) {
+    const w = input.sandboxWebhooks
+    if (w.startsWith('/')) {
+      if (/\s/.test(w)) fail('options.sandboxWebhooks', 'an absolute http(s) URL or a path starting with "/"', w)
+      // The path is joined to the app's own port, which is unknown until the workers listen on port 0.
+      if (appPort === 0) fail('options.sandboxWebhooks', 'an absolute URL when --port is 0 (a path needs the app\'s port)', w)
+    } else {
+      let u: URL | undefined
+      try {
+        u = new URL(w)
+      } catch {
+        // reported below
+      }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) fail('options.sandboxWebhooks', 'an absolute http(s) URL or a path starting with "/"', w)
+    }
+    webhooks = w
+  }
+  return { port, webhooks }
+}
+
+/** "4000", "127.0.0.1:4000", "[::1]:4000", "0.0.0.0:0" -> { host, port }. */
+export function parseDashboard(value: string | false | undefined): DashboardOptions | null {
+  if (value === false) return null
+  if (value === undefined) return { host: '127.0.0.1', port: 0 }
+  const m = /^\s*(?:(\[[0-9a-fA-F:.]+\]|[^:\s]+):)?(\d+)\s*$/.exec(value)
+  if (!m) fail('options.dashboard', '"[host:]port" such as "4000" or "127.0.0.1:4000"', value)
+  const host = m[1] === undefined ? '127.0.0.1' : m[1].replace(/^\[|\]$/g, '')
+  return { host, port: parseInteger(m[2]!, 'options.dashboard', 0, 65535) }
+}
+
 export function defaultName(entry: string): string {
   return basename(entry, extname(entry)).replace(/[^a-zA-Z0-9._-]/g, '_') || 'app'
 }
 
 /** Validate everything once; every later piece works with the filled, typed options. */
 export function resolveStartOptions(input: StartInput): StartOptions {
-  if (!input.entry) fail('entry', 'a path to a .js, .mjs or .ts file', input.entry)
+  if (!input.entry) fail('entry', 'a path to a .js, .mjs or .ts file or a directory', input.entry)
   const entry = resolve(input.entry)
   const name = input.name === undefined ? defaultName(entry) : input.name
   if (!/^[a-zA-Z0-9._-]{1,64}$/.test(name)) fail('options.name', 'letters, digits, ".", "_" or "-" (at most 64)', name)
@@ -198,12 +260,13 @@ export function resolveStartOptions(input: StartInput): StartOptions {
     fail('options.headersTimeout', `at most options.requestTimeout (${edge.requestTimeoutMs}ms)`, input.headersTimeout)
   }
   const redis = resolveStartRedis(input, name) // scale-out hook (issue 7)
+  const port = input.port === undefined ? START_DEFAULTS.port : parseInteger(input.port, 'options.port', 0, 65535)
   return {
     ...(redis ? { redis } : {}),
     entry,
     name,
     workers: parseWorkers(input.workers ?? START_DEFAULTS.workers),
-    port: input.port === undefined ? START_DEFAULTS.port : parseInteger(input.port, 'options.port', 0, 65535),
+    port,
     host,
     maxMemory: input.maxMemory === undefined ? START_DEFAULTS.maxMemory : parseSize(input.maxMemory, 'options.maxMemory'),
     graceMs: input.grace === undefined ? START_DEFAULTS.graceMs : parseDuration(input.grace, 'options.grace'),
@@ -211,5 +274,7 @@ export function resolveStartOptions(input: StartInput): StartOptions {
     envFile: input.envFile === undefined ? null : resolve(input.envFile),
     verbose: input.verbose ?? false,
     edge,
+    sandbox: parseSandbox(input, port),
+    dashboard: parseDashboard(input.dashboard),
   }
 }

@@ -16,7 +16,7 @@ import type { Logger } from '../logger.js'
 import { BACKOFF_DEFAULTS, CrashCounter } from './backoff.js'
 import { isTagged, type DrainCommand, type MetricsRequest, type MetricsText, type WorkerFatal, type WorkerStats } from './ipc.js'
 import type { StartOptions } from './options.js'
-import type { AppStatus, Supervisor, WorkerStatus } from './status.js'
+import type { AppStatus, ProcessSnapshot, Supervisor, WorkerStatus } from './status.js'
 
 interface Proc {
   worker: Worker
@@ -201,6 +201,14 @@ export class ClusterSupervisor implements Supervisor {
         this.#log.error({ err }, 'metrics aggregation failed')
         reply('')
       })
+  }
+
+  async snapshots(): Promise<ProcessSnapshot[]> {
+    const m = await this.#loadMetrics()
+    const procs = [...this.#procs].filter((p) => p.state === 'listening')
+    const snaps = await m.gatherSnapshots(procs.map((p) => p.worker))
+    const workers = procs.map((p, i): ProcessSnapshot => ({ pid: p.worker.process.pid ?? 0, role: 'worker', metrics: snaps[i]! }))
+    return [...workers, { pid: process.pid, role: 'primary', metrics: await m.snapshotMetrics() }]
   }
 
   #onExit(proc: Proc, code: number | null, signal: string | null): void {

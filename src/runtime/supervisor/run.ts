@@ -1,10 +1,12 @@
-import { existsSync, statSync } from 'node:fs'
 import { debuglog } from 'node:util'
-import { EntryNotFoundError, InvalidOptionError } from '../../errors.js'
+import { InvalidOptionError } from '../../errors.js'
+import type { Dashboard } from '../dashboard/server.js'
 import { createLazyLogger } from '../logger.js'
 import { listenControl } from './control-socket.js'
 import type { StartOptions } from './options.js'
-import type { Supervisor } from './status.js'
+import { resolveEntry } from './resolve-entry.js'
+import type { SandboxSidecar } from './sandbox-sidecar.js'
+import type { AppStatus, Supervisor } from './status.js'
 
 const debug = debuglog('ecom')
 
@@ -17,10 +19,9 @@ export interface RunResult {
  * Run an app until it is stopped: by SIGTERM/SIGINT (drain, then resolve; a second signal forces), by
  * `ecom stop`, or by the cluster giving up (rejects). SIGHUP and `ecom reload` roll the workers.
  */
-export async function runStart(options: StartOptions): Promise<RunResult> {
-  if (!existsSync(options.entry) || !statSync(options.entry).isFile()) {
-    throw new EntryNotFoundError(`entry ${options.entry} does not exist`)
-  }
+export async function runStart(input: StartOptions): Promise<RunResult> {
+  // A directory becomes its package.json "main" or index file here, once, before any worker forks.
+  const options: StartOptions = { ...input, entry: resolveEntry(input.entry) }
   if (options.envFile !== null) {
     try {
       process.loadEnvFile(options.envFile)
@@ -36,8 +37,11 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
       ? new (await import('./single.js')).SingleSupervisor(options, logger)
       : new (await import('./primary.js')).ClusterSupervisor(options, logger)
 
+  let sandbox: SandboxSidecar | undefined
+  let dashboard: Dashboard | undefined
+  const status = (): AppStatus => ({ ...supervisor.status(), sandbox: sandbox?.status() ?? null })
   const control = await listenControl(options.name, options.port, async (cmd) => {
-    if (cmd === 'status') return supervisor.status()
+    if (cmd === 'status') return { ...status(), dashboard: dashboard ? { url: dashboard.url } : null }
     if (cmd === 'reload') return supervisor.reload()
     await supervisor.stop()
     return { stopped: true }
@@ -77,10 +81,22 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
   }
 
   debug('primary %d: forking workers %dms after process start (cpu %dms)', process.pid, Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
+  let serving = false
   try {
+    if (options.sandbox) {
+      // Before the fork: every worker starts with ECOM_SANDBOX_URL and a sandbox that already answers.
+      const { SandboxSidecar } = await import('./sandbox-sidecar.js')
+      sandbox = await SandboxSidecar.start(options.sandbox, options, logger)
+      process.env.ECOM_SANDBOX_URL = sandbox.url
+    }
     await supervisor.start()
+    serving = true
+    // Loaded only now: the dashboard is not needed to serve the first request.
+    if (options.dashboard) dashboard = await (await import('../dashboard/server.js')).startDashboard(options.dashboard, { status, snapshots: () => supervisor.snapshots() }, logger)
   } catch (err) {
     removeHandlers()
+    if (serving) await supervisor.stop().catch(() => {})
+    await sandbox?.stop()
     await control.close()
     if (forced) return { forced }
     throw err
@@ -95,12 +111,18 @@ export async function runStart(options: StartOptions): Promise<RunResult> {
       { app: options.name, workers: options.workers, host: options.host, port: options.port, control: control.path },
       `ecom: ${options.name} listening on http://${options.host}:${options.port} (${options.workers === 1 ? 'single process' : `${options.workers} workers`})`
     )
+    if (sandbox) logger.info({ sandbox: sandbox.url }, `ecom: payments sandbox on ${sandbox.url} (admin API ${sandbox.url}/__admin)`)
+    // The token stays out of the log: the link comes from the owner-only control socket.
+    if (dashboard) logger.info({ dashboard: dashboard.origin }, `ecom: dashboard on ${dashboard.origin}/ (\`ecom status --web\` prints the link with its token)`)
   }
 
   try {
     await supervisor.done
   } finally {
     removeHandlers()
+    await dashboard?.close()
+    // After the workers drained: a payment in flight during the drain still reaches the sandbox.
+    await sandbox?.stop()
     await control.close()
   }
   return { forced }

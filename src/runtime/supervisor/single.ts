@@ -4,10 +4,11 @@ import { selectRateLimitStore } from '../redis/start-hook.js' // scale-out hook 
 import type { Logger } from '../logger.js'
 import { httpMetrics } from '../edge/http-metrics.js'
 import { getRegistry, mergeMetrics, snapshotMetrics } from '../metrics.js'
+import { registerNativeMetric } from '../../native/loader.js'
 import { loadEntry } from '../worker/load-entry.js'
 import { EcomServer } from '../worker/server.js'
 import type { StartOptions } from './options.js'
-import type { AppStatus, Supervisor } from './status.js'
+import type { AppStatus, ProcessSnapshot, Supervisor } from './status.js'
 
 /** `--workers 1`: no cluster, the process serves the app itself with the memory rate-limit store. */
 export class SingleSupervisor implements Supervisor {
@@ -41,6 +42,7 @@ export class SingleSupervisor implements Supervisor {
     })
     await this.#server.listen()
     httpMetrics().register(getRegistry())
+    registerNativeMetric(getRegistry())
     // Forced to stop while the entry was still loading: do not stay up.
     if (this.#stopping) this.#server.server.close()
   }
@@ -67,6 +69,10 @@ export class SingleSupervisor implements Supervisor {
         },
       ],
     }
+  }
+
+  async snapshots(): Promise<ProcessSnapshot[]> {
+    return [{ pid: process.pid, role: 'worker', metrics: await snapshotMetrics() }]
   }
 
   reload(): Promise<{ replaced: number }> {

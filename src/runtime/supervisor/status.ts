@@ -1,3 +1,6 @@
+import type { MetricsSnapshot } from '../metrics.js'
+import type { SandboxStatus } from './sandbox-sidecar.js'
+
 /** One worker as `ecom status` shows it. */
 export interface WorkerStatus {
   /** Slot number (ECOM_WORKER_ID). */
@@ -19,6 +22,17 @@ export interface AppStatus {
   port: number
   uptimeMs: number
   workers: WorkerStatus[]
+  /** The `--sandbox` sidecar, or null without one. */
+  sandbox?: SandboxStatus | null
+  /** The dashboard's link, token included (the control socket is owner-only), or null with `--no-dashboard`. */
+  dashboard?: { url: string } | null
+}
+
+/** One process's metrics registry, as the dashboard samples it. */
+export interface ProcessSnapshot {
+  pid: number
+  role: 'worker' | 'primary'
+  metrics: MetricsSnapshot
 }
 
 /** What the supervisor of either mode offers the control socket and the signal handlers. */
@@ -28,6 +42,8 @@ export interface Supervisor {
   reload(): Promise<{ replaced: number }>
   /** Drain every worker and resolve once all have exited. */
   stop(): Promise<void>
+  /** Every listening worker's metrics snapshot (and the primary's own, in cluster mode). */
+  snapshots(): Promise<ProcessSnapshot[]>
   /** Second signal: cut everything now. */
   force(): void
   /** Settles when the app has stopped: resolves after stop/force, rejects when the cluster gives up. */

@@ -57,8 +57,9 @@ async function run(): Promise<void> {
   }
   debug('worker %d: listening %dms after process start (cpu %dms)', process.pid, Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
   // prom-client is not needed to serve, so it loads once the worker is listening.
-  const metrics = import('../metrics.js').then((m) => {
+  const metrics = Promise.all([import('../metrics.js'), import('../../native/loader.js')]).then(([m, native]) => {
     httpMetrics().register(m.getRegistry())
+    native.registerNativeMetric(m.getRegistry())
     return m
   })
 

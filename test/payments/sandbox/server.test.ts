@@ -132,6 +132,26 @@ describe('payments sandbox server', () => {
     sink.close()
   })
 
+  it('replaces {provider} in webhookUrl with the provider that sends the webhook', async () => {
+    const paths: string[] = []
+    const { createServer } = await import('node:http')
+    const sink = createServer((req, res) => {
+      paths.push(req.url ?? '')
+      req.resume().on('end', () => res.end())
+    })
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()))
+    const port = (sink.address() as { port: number }).port
+    const sb2 = await startSandbox({ providers: ['stripe'], webhookUrl: `http://127.0.0.1:${port}/webhooks/{provider}` })
+    const prev = sb
+    sb = sb2
+    await createPi('placeholder')
+    sb = prev
+    for (let i = 0; i < 50 && paths.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(paths).toEqual(['/webhooks/stripe'])
+    await sb2.close()
+    sink.close()
+  })
+
   it('fails with a coded error when the port is taken', async () => {
     await expect(startSandbox({ port: sb.port, providers: ['stripe'] })).rejects.toBeInstanceOf(SandboxListenError)
   })

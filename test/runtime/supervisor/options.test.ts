@@ -32,8 +32,23 @@ describe('start options', () => {
     [{ name: 'a b' }, 'options.name must be letters, digits, ".", "_" or "-" (at most 64), got "a b"'],
     [{ metricsPath: 'metrics' }, 'options.metricsPath must be a path starting with "/", got "metrics"'],
     [{ headersTimeout: '60s', requestTimeout: '10s' }, 'options.headersTimeout must be at most options.requestTimeout (10000ms), got "60s"'],
+    [{ sandbox: '70000' }, 'options.sandbox must be an integer from 0 to 65535, got "70000"'],
+    [{ sandboxWebhooks: '/hooks' }, 'options.sandboxWebhooks must be used together with --sandbox, got "/hooks"'],
+    [{ sandbox: true, sandboxWebhooks: 'hooks' }, 'options.sandboxWebhooks must be an absolute http(s) URL or a path starting with "/", got "hooks"'],
+    [{ sandbox: true, sandboxWebhooks: '/hooks', port: '0' }, 'options.sandboxWebhooks must be an absolute URL when --port is 0'],
+    [{ dashboard: 'localhost' }, 'options.dashboard must be "[host:]port" such as "4000" or "127.0.0.1:4000", got "localhost"'],
   ])('rejects %o naming the option', (input, message) => {
     expect(() => resolveStartOptions({ entry: 'a.js', ...input })).toThrow(InvalidOptionError)
     expect(() => resolveStartOptions({ entry: 'a.js', ...input })).toThrow(message)
+  })
+
+  it('reads --sandbox and --dashboard: defaults, ports, hosts, off', () => {
+    expect(resolveStartOptions({ entry: 'a.js' })).toMatchObject({ sandbox: null, dashboard: { host: '127.0.0.1', port: 0 } })
+    expect(resolveStartOptions({ entry: 'a.js', sandbox: true, sandboxWebhooks: '/webhooks/{provider}' }).sandbox).toEqual({ port: 0, webhooks: '/webhooks/{provider}' })
+    expect(resolveStartOptions({ entry: 'a.js', sandbox: '4242' }).sandbox).toEqual({ port: 4242, webhooks: null })
+    expect(resolveStartOptions({ entry: 'a.js', dashboard: false }).dashboard).toBeNull()
+    expect(resolveStartOptions({ entry: 'a.js', dashboard: '4000' }).dashboard).toEqual({ host: '127.0.0.1', port: 4000 })
+    expect(resolveStartOptions({ entry: 'a.js', dashboard: '0.0.0.0:4000' }).dashboard).toEqual({ host: '0.0.0.0', port: 4000 })
+    expect(resolveStartOptions({ entry: 'a.js', dashboard: '[::1]:0' }).dashboard).toEqual({ host: '::1', port: 0 })
   })
 })
