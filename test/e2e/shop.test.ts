@@ -1,5 +1,6 @@
-// The example shop end to end: the real CLI serves examples/shop/index.ts on two workers, against a
-// payment sandbox (and a notification receiver) this test runs itself. Asserts what a user would
+// The example shop end to end, started the way `npm start` starts it: the real CLI serves the
+// examples/shop directory on two workers with the payment sandbox as its supervised sidecar, its
+// webhooks delivered to /webhooks/{provider}, plus a notification receiver this test runs. Asserts what a user would
 // see: search, checkout, failover during a provider outage (charged exactly once), NDJSON import
 // seen by both workers, webhooks verified and applied, PII encrypted at rest.
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
@@ -9,14 +10,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../src/payments/sandbox/server.js'
+import { SANDBOX_CREDENTIALS } from '../../src/payments/sandbox/server.js'
 import { freePort } from '../helpers/cli.js'
-import { get, isolatedEnv, startApp, waitFor, type Running } from './start-harness.js'
+import { get, isolatedEnv, startApp, status, waitFor, type Running } from './start-harness.js'
 
-const ENTRY = fileURLToPath(new URL('../../examples/shop/index.ts', import.meta.url))
+const ENTRY = fileURLToPath(new URL('../../examples/shop', import.meta.url))
 const dataDir = mkdtempSync(join(tmpdir(), 'ecom-shop-e2e-'))
 let shop: Running
-let sandbox: Sandbox
+let sandbox: { url: string }
 let receiver: Server
 const received: Array<Record<string, unknown>> = []
 
@@ -28,9 +29,6 @@ const order = (productId: number, tag: string, card = 'visa') => ({ items: [{ pr
 const sandboxPayments = async () => (await (await fetch(`${sandbox.url}/__admin/payments`)).json()) as { payments: Array<{ provider: string; paymentId: string; reference: string; captured: number }> }
 
 beforeAll(async () => {
-  const port = await freePort()
-  // Stripe is the preferred provider: its signed webhooks are delivered to the shop's route for it.
-  sandbox = await startSandbox({ webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe` })
   receiver = createServer((req, res) => {
     let body = ''
     req.on('data', (d) => (body += d))
@@ -41,13 +39,15 @@ beforeAll(async () => {
   })
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
   const notifyUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/orders`
-  const env = { ...isolatedEnv(), ECOM_SHOP_DATA_DIR: dataDir, ECOM_SANDBOX_URL: sandbox.url, ECOM_SHOP_NOTIFY_URL: notifyUrl }
-  shop = await startApp([ENTRY, '--workers', '2'], env, { workers: 2, port })
+  const env = { ...isolatedEnv(), ECOM_SHOP_DATA_DIR: dataDir, ECOM_SHOP_NOTIFY_URL: notifyUrl }
+  shop = await startApp([ENTRY, '--workers', '2', '--sandbox', '--sandbox-webhooks', '/webhooks/{provider}'], env, { workers: 2, port: await freePort() })
+  const sidecar = ((await status(shop)) as unknown as { sandbox: { url: string; state: string } }).sandbox
+  expect(sidecar.state).toBe('running')
+  sandbox = sidecar
 }, 120_000)
 
 afterAll(async () => {
   await shop?.stop()
-  await sandbox?.close()
   receiver?.close()
 })
 
@@ -169,7 +169,7 @@ describe('examples/shop through `ecom start`', () => {
     const ref = (await sandboxPayments()).payments.find((p) => p.paymentId === o.id)!.reference
     const refund = await fetch(`${sandbox.url}/v1/refunds`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${sandbox.credentials.stripe.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: `Bearer ${SANDBOX_CREDENTIALS.stripe.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: `payment_intent=${ref}`,
     })
     expect(refund.status).toBe(200)
