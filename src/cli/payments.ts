@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { InvalidOptionError } from '../errors.js'
 import { PROVIDER_NAMES, type ProviderName } from '../payments/model.js'
 
@@ -7,6 +7,7 @@ interface SandboxFlags {
   host: string
   webhookUrl?: string
   providers?: string
+  parentPid?: string
 }
 
 function parsePort(v: string): number {
@@ -25,6 +26,8 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--webhook-url <url>', 'POST every signed webhook here')
     .option('--providers <list>', `comma-separated subset of ${PROVIDER_NAMES.join(',')}`)
+    // Set by `ecom start --sandbox`: exit when that primary is gone (it was SIGKILLed and never stopped us).
+    .addOption(new Option('--parent-pid <pid>', 'exit when this process is no longer the parent').hideHelp())
     .action(async (flags: SandboxFlags) => {
       const port = parsePort(flags.port)
       let providers: ProviderName[] | undefined
@@ -59,6 +62,13 @@ export function register(program: Command): void {
         }
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
+        if (flags.parentPid !== undefined) {
+          const parent = Number(flags.parentPid)
+          // Orphaned children are re-parented (to init or a subreaper), so a changed ppid means the primary died.
+          setInterval(() => {
+            if (process.ppid !== parent) stop()
+          }, 1000).unref()
+        }
       })
       await sandbox.close()
       process.stdout.write('ecom payments sandbox stopped\n')

@@ -36,6 +36,11 @@ export interface ProcessSpec {
   readyTimeout?: number
   /** Each output line is logged here at info (stdout) / warn (stderr), with `proc` and `stream`. */
   logger?: Logger
+  /**
+   * Run the child in its own process group, so a terminal's Ctrl-C reaches only the supervisor, which
+   * then stops the child itself, in its own order (after the app has drained). @default false
+   */
+  detached?: boolean
 }
 
 export type ProcessState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed'
@@ -47,7 +52,7 @@ export interface ExitInfo {
 type Filled = Required<Omit<ProcessSpec, 'readyLine' | 'logger' | 'cwd' | 'env'>> & Pick<ProcessSpec, 'readyLine' | 'logger' | 'cwd' | 'env'>
 const DEFAULTS = {
   args: [] as string[], restart: 'on-failure' as const, backoff: 100, maxBackoff: 30_000, resetAfter: 10_000,
-  maxRestarts: 10, restartWindow: 60_000, stopSignal: 'SIGTERM' as NodeJS.Signals, stopTimeout: 5000, readyTimeout: 30_000,
+  maxRestarts: 10, restartWindow: 60_000, stopSignal: 'SIGTERM' as NodeJS.Signals, stopTimeout: 5000, readyTimeout: 30_000, detached: false,
 }
 
 /**
@@ -130,7 +135,7 @@ export class ManagedProcess extends EventEmitter {
   async #spawn(): Promise<void> {
     this.#state = 'starting'
     const s = this.spec
-    const child = spawn(s.command, s.args, { cwd: s.cwd, env: s.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(s.command, s.args, { cwd: s.cwd, env: s.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: s.detached })
     this.#child = child
     try {
       await once(child, 'spawn')

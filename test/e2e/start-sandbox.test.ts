@@ -67,6 +67,21 @@ describe('ecom start --sandbox', () => {
     }
   })
 
+  it('a primary killed with SIGKILL does not leave its sandbox running', async () => {
+    const r = await startApp([app('sandbox-app.mjs'), '--workers', '1', '--sandbox'], env)
+    try {
+      const sb = await sandboxOf(r)
+      expect(alive(sb.pid)).toBe(true)
+      r.child.kill('SIGKILL')
+      await r.exited
+      // Nobody stopped it: it notices its parent is gone and exits by itself.
+      await waitFor(async () => !alive(sb.pid))
+      await expect(get(`${sb.url}/__admin/health`, { timeoutMs: 2000 })).rejects.toThrow()
+    } finally {
+      await r.stop()
+    }
+  })
+
   it('single process: the app sees the sandbox, and signed webhooks reach /webhooks/{provider} on the app', async () => {
     const r = await startApp([app('sandbox-app.mjs'), '--workers', '1', '--sandbox', '--sandbox-webhooks', '/webhooks/{provider}'], env)
     try {

@@ -60,14 +60,17 @@ export class SandboxSidecar {
   private constructor(port: number, webhooks: string | null, logger: Logger) {
     this.url = `http://127.0.0.1:${port}`
     this.webhooks = webhooks
-    const args = [ECOM_BIN, 'payments', 'sandbox', '--port', String(port), '--host', '127.0.0.1']
+    // --parent-pid: the sandbox exits by itself if this primary dies without stopping it (SIGKILL).
+    const args = [ECOM_BIN, 'payments', 'sandbox', '--port', String(port), '--host', '127.0.0.1', '--parent-pid', String(process.pid)]
     if (webhooks) args.push('--webhook-url', webhooks)
     this.#proc = this.#manager.add({
       name: 'payments-sandbox',
       command: process.execPath,
       args,
-      // Exit 0 means it was asked to stop (a terminal's Ctrl-C reaches it too); a crash or a kill restarts it.
+      // Exit 0 means it was asked to stop; a crash or a kill restarts it.
       restart: 'on-failure',
+      // Out of the terminal's process group: Ctrl-C drains the workers first, then the primary stops it.
+      detached: true,
       readyLine: /listening on http:\/\//,
       logger,
     })
