@@ -1,6 +1,7 @@
 // POST /webhooks/:provider: the provider's signature is checked by its adapter (the official SDK's
 // verification where it has one), through the router, which also settles a payment the event
-// resolves. The event is then applied to its order once (providers deliver at least once).
+// resolves. The event is then applied to its order once (providers deliver at least once), and only
+// when it comes from the provider the checkout recorded for the order.
 // A forged or unparseable webhook is answered 400 with the payments error's code.
 import type { IncomingMessage } from 'node:http'
 import type { OrmManager, Row } from 'ecom/orm'
@@ -61,6 +62,10 @@ export class Webhooks {
     const order = await this.#order(e)
     if (!order) return { applied: false }
     const orderId = order.id as string
+    // Until the checkout has recorded which provider took the payment, the router's answer decides the
+    // order: an event from an attempt it failed over from (or one racing its answer) must not move it,
+    // nor be consumed, so a redelivery after the checkout still applies.
+    if (order.provider !== e.provider) return { orderId, applied: false, state: order.state as string }
     try {
       // Recording the event id first makes a redelivery a no-op (unique primary key).
       await this.orm.repo('WebhookEvent').create({ id: `${e.provider}:${e.id}`, provider: e.provider, type: e.type, orderId })
