@@ -10,7 +10,7 @@
  *   and "sent, then lost" (reset, headers timeout) into one class; the payment classifiers need the
  *   difference (technical failure vs ambiguous), so the original error (`cause`) is rethrown.
  */
-import { HttpClient, type HttpResponse } from '../../runtime/http-client.js'
+import { HttpClient, type HttpResponse, type RequestOptions } from '../../runtime/http-client.js'
 import { HttpConnectionError, HttpTimeoutError } from '../../errors.js'
 
 let shared: HttpClient | undefined
@@ -56,14 +56,11 @@ export async function sendPooled(client: HttpClient, url: string, req: PooledReq
     signal = req.signal ? AbortSignal.any([req.signal, c.signal]) : c.signal
   }
   try {
-    return await client.request(url, {
-      method: req.method,
-      headers: req.headers,
-      ...(req.body === undefined || req.body.length === 0 ? {} : { body: req.body }),
-      ...(req.timeoutMs === undefined ? {} : { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }),
-      retries: 0,
-      ...(signal ? { signal } : {}),
-    })
+    const options: RequestOptions = { method: req.method, headers: req.headers, retries: 0 }
+    if (req.body !== undefined && req.body.length > 0) options.body = req.body
+    if (req.timeoutMs !== undefined) options.headersTimeout = options.bodyTimeout = req.timeoutMs
+    if (signal) options.signal = signal
+    return await client.request(url, options)
   } catch (err) {
     if (deadline?.signal.aborted && !req.signal?.aborted) {
       throw Object.assign(new Error(`no answer from ${new URL(url).origin} within ${req.timeoutMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT', cause: err })
