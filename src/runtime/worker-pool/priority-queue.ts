@@ -83,9 +83,10 @@ export class PriorityTaskQueue implements TaskQueue {
   }
 
   // A Map, not a property on piscina's task objects: adding one would change their hidden class and
-  // slow piscina's own code that handles every task. Not a WeakMap either: one entry per task made
-  // every young-generation GC process thousands of ephemerons (about a third of the pool's own GC
-  // time). A task is in the map exactly while it is in the queue: shift and removal delete it.
+  // slow piscina's own code that handles every task. Not a WeakMap either: its entries are ephemerons,
+  // which every young-generation GC has to process, one per task since the last GC (a main-thread GC
+  // cost per task that raw piscina does not pay). A task is in the map exactly while it is in the
+  // queue: shift and removal delete it.
   readonly #ctx = new Map<Task, QueueOptions>()
   // The options of the task shift() returned last, for placing() and a put-back by unshift().
   #lastOptions: QueueOptions | undefined
