@@ -188,7 +188,8 @@ export class WorkerPool {
     if (!PRIORITIES.includes(priority)) {
       throw new InvalidOptionError(`options.priority must be "high", "normal" or "low", got ${JSON.stringify(priority)}`)
     }
-    if (this.#piscina.queueSize >= this.options.maxQueue && this.#piscina.queueSize > 0) {
+    const maxQueue = this.options.maxQueue
+    if (maxQueue !== Number.POSITIVE_INFINITY && this.#piscina.queueSize >= maxQueue && this.#piscina.queueSize > 0) {
       this.#count('rejected')
       throw new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`)
     }

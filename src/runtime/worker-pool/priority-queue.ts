@@ -74,8 +74,11 @@ export class PriorityTaskQueue implements TaskQueue {
     this.#limit = starvationLimit
   }
 
+  // piscina reads the size several times per task (on submit, on every placement round, to drain):
+  // a counter, not a sum over the levels.
+  #size = 0
   get size(): number {
-    return this.#levels[0]!.size + this.#levels[1]!.size + this.#levels[2]!.size
+    return this.#size
   }
 
   sizeOf(priority: Priority): number {
@@ -101,6 +104,7 @@ export class PriorityTaskQueue implements TaskQueue {
     const o = this.#resolve(task)
     this.#ctx.set(task, o)
     this.#levels[LEVEL[o.priority]]!.push(task)
+    this.#size++
   }
 
   // piscina (with stricterFIFO) puts back a task it shifted but could not place: it goes back to the
@@ -109,6 +113,7 @@ export class PriorityTaskQueue implements TaskQueue {
     const o = task === this.#last && this.#lastOptions !== undefined ? this.#lastOptions : this.#resolve(task)
     this.#ctx.set(task, o)
     this.#levels[LEVEL[o.priority]]!.unshift(task)
+    this.#size++
     if (task === this.#last) {
       for (let l = 0; l < 3; l++) this.#passed[l] = this.#lastPassed[l]!
       this.#last = undefined
@@ -125,7 +130,9 @@ export class PriorityTaskQueue implements TaskQueue {
     const o = this.#ctx.get(task as Task)
     if (o === undefined) return false
     this.#ctx.delete(task as Task)
-    return this.#levels[LEVEL[o.priority]]!.remove(task as Task)
+    const removed = this.#levels[LEVEL[o.priority]]!.remove(task as Task)
+    if (removed) this.#size--
+    return removed
   }
 
   /**
@@ -154,6 +161,7 @@ export class PriorityTaskQueue implements TaskQueue {
     for (let l = pick + 1; l < 3; l++) if (this.#levels[l]!.size > 0) this.#passed[l]!++
     this.#passed[pick] = 0
     const task = this.#levels[pick]!.shift()!
+    this.#size--
     const opts = this.#ctx.get(task) ?? NORMAL
     this.#ctx.delete(task)
     this.#last = task
