@@ -45,13 +45,13 @@ async function throughput(fn: () => Promise<unknown>, ms: number, concurrency: n
 }
 
 /** Alternate short rounds of ours and the peer; returns the median of each (robust to load bursts). */
-async function duel(ours: () => Promise<unknown>, peer: () => Promise<unknown>, totalMs: number, concurrency: number, warmupMs = 200): Promise<[Sample, Sample]> {
+async function duel(ours: () => Promise<unknown>, peer: () => Promise<unknown>, totalMs: number, concurrency: number, warmupMs = 200, rounds = ROUNDS): Promise<[Sample, Sample]> {
   await throughput(ours, warmupMs, concurrency)
   await throughput(peer, warmupMs, concurrency)
   const a: Sample[] = []
   const b: Sample[] = []
-  const slice = totalMs / 2 / ROUNDS
-  for (let i = 0; i < ROUNDS; i++) {
+  const slice = totalMs / 2 / rounds
+  for (let i = 0; i < rounds; i++) {
     // Who goes first alternates too, so neither side always runs right after a GC of the other.
     if (i % 2 === 0) {
       a.push(await throughput(ours, slice, concurrency))
@@ -79,7 +79,8 @@ async function pool(): Promise<BenchRow[]> {
   const ours = new WorkerPool({ filename, threads: 2 })
   const raw = new Piscina({ filename: filename.href, minThreads: 2, maxThreads: 2 })
   // A long warm-up: from source, each of our threads first compiles the worker entry through tsx.
-  const [a, b] = await duel(() => ours.run(1), () => raw.run(1), 3000, 32, 1500)
+  // Three busy threads on a shared machine swing from round to round: twice the rounds of the others.
+  const [a, b] = await duel(() => ours.run(1), () => raw.run(1), 6000, 32, 1500, 2 * ROUNDS)
   await Promise.all([ours.close(), raw.close()])
   return rows('worker pool, tiny tasks, 2 threads, 32 in flight', 'tasks/s', ['ecom WorkerPool', a], ['raw piscina', b], '>= 0.95x')
 }
@@ -151,7 +152,7 @@ async function http(): Promise<BenchRow[]> {
     const res = await raw.request({ path: '/', method: 'GET' })
     return res.body.arrayBuffer()
   }
-  const [a, b] = await duel(oursReq, rawReq, 3000, 10)
+  const [a, b] = await duel(oursReq, rawReq, 4000, 10, 200, 2 * ROUNDS)
   await Promise.all([ours.close(), raw.close()])
   server.closeAllConnections()
   server.close()

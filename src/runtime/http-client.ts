@@ -66,6 +66,7 @@ const BREAKER_DEFAULTS: Required<BreakerOptions> = { consecutiveFailures: 5, fai
 const DEFAULTS = { connections: 10, keepAliveTimeout: 4000, connectTimeout: 5000, headersTimeout: 10_000, bodyTimeout: 10_000, retries: 2, retryDelay: 100, maxRetryDelay: 5000 }
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const RETRY_STATUS = new Set([429, 502, 503, 504])
+const NO_OPTIONS: RequestOptions = Object.freeze({})
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 }
 
 interface OriginState {
@@ -150,7 +151,7 @@ export class HttpClient {
     return this.#origins.get(new URL(origin).origin)?.breaker?.state ?? 'closed'
   }
 
-  async request(url: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+  async request(url: string | URL, options: RequestOptions = NO_OPTIONS): Promise<HttpResponse> {
     if (this.#closed) throw new HttpClientClosedError()
     const { origin, path } = typeof url === 'string' ? splitUrl(url) : { origin: url.origin, path: `${url.pathname}${url.search}` }
     const state = this.#origin(origin)
@@ -172,28 +173,30 @@ export class HttpClient {
         throw new HttpCircuitOpenError(`circuit breaker open for ${origin}; retry in ${breaker.retryIn()} ms`, { details: { origin } })
       }
       const started = performance.now()
-      let outcome: { res?: HttpResponse; err?: unknown }
+      // No per-attempt wrapper object: the response or the error, whichever came.
+      let res: HttpResponse | undefined
+      let error: unknown
       try {
-        const res = await state.pool.request(opts)
-        outcome = { res: new Response(res.statusCode, res.headers as IncomingHttpHeaders, Buffer.from(await res.body.arrayBuffer())) }
+        const r = await state.pool.request(opts)
+        res = new Response(r.statusCode, r.headers as IncomingHttpHeaders, Buffer.from(await r.body.arrayBuffer()))
       } catch (err) {
-        outcome = { err }
+        error = err
       }
       state.duration.observe((performance.now() - started) / 1000)
-      if (outcome.res) {
-        const status = outcome.res.statusCode
+      if (res !== undefined) {
+        const status = res.statusCode
         this.#count(state, origin, status)
         if (status >= 500) breaker?.failure()
         else breaker?.success()
-        if (!RETRY_STATUS.has(status) || attempt >= maxAttempts) return outcome.res
-        await this.#backoff(origin, attempt, options.signal, outcome.res.headers['retry-after'])
+        if (!RETRY_STATUS.has(status) || attempt >= maxAttempts) return res
+        await this.#backoff(origin, attempt, options.signal, res.headers['retry-after'])
         continue
       }
       if (options.signal?.aborted) {
         breaker?.neutral()
-        throw outcome.err
+        throw error
       }
-      const err = mapError(outcome.err, origin)
+      const err = mapError(error, origin)
       this.#count(state, origin, (err as { code?: string }).code ?? 'error')
       breaker?.failure()
       const transient = err instanceof HttpTimeoutError || err instanceof HttpConnectionError
@@ -252,13 +255,26 @@ export class HttpClient {
 }
 
 // `new URL()` costs a few µs per request; plain URLs are split by hand, and the origin (which URL
-// normalises: case, default port) is computed once per distinct scheme://host:port prefix.
+// normalises: case, default port) is computed once per distinct scheme://host:port prefix. A client
+// mostly calls the same few URLs, so whole URLs are remembered too (a bounded map, cleared when full):
+// a repeat costs one lookup and allocates nothing, where a split costs a match array and two strings.
 const URL_RE = /^(https?:\/\/[^/?#\\]+)(.*)$/i
 const SAFE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/
 const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)/
 const origins = new Map<string, string>()
+const splits = new Map<string, Readonly<{ origin: string; path: string }>>()
 
-export function splitUrl(url: string): { origin: string; path: string } {
+export function splitUrl(url: string): Readonly<{ origin: string; path: string }> {
+  let split = splits.get(url)
+  if (split === undefined) {
+    split = Object.freeze(parseUrl(url))
+    if (splits.size >= 512) splits.clear()
+    splits.set(url, split)
+  }
+  return split
+}
+
+function parseUrl(url: string): { origin: string; path: string } {
   const m = URL_RE.exec(url)
   if (m && SAFE_PATH.test(m[2]!) && !DOT_SEGMENT.test(m[2]!)) {
     let origin = origins.get(m[1]!)

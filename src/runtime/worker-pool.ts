@@ -24,9 +24,11 @@ export type { Priority, RunOptions, WorkerPoolOptions }
 
 const debug = debuglog('ecom')
 
-/** One submitted task's bookkeeping, from run() to its metrics. */
-interface Submitted {
-  qo: QueueOptions
+/**
+ * One submitted task's bookkeeping, from run() to its metrics. It is also the task's queue options
+ * (priority, dequeue time, thread): one object per task, not two.
+ */
+interface Submitted extends QueueOptions {
   file: string
   name: string
   timeout: number
@@ -41,6 +43,9 @@ interface PiscinaWorker {
   readonly terminating: boolean
 }
 const taskChannel = channel('ecom:pool:task')
+// piscina only reads its run options: the usual ones are shared, not built per task.
+const RUN_BARE = Object.freeze({ name: 'default' })
+const RUN_CALL = Object.freeze({ name: 'call' })
 
 /**
  * A piscina pool with priorities, timeouts, heap-based recycling and metrics. Task modules may be
@@ -183,12 +188,16 @@ export class WorkerPool {
     if (!PRIORITIES.includes(priority)) {
       throw new InvalidOptionError(`options.priority must be "high", "normal" or "low", got ${JSON.stringify(priority)}`)
     }
-    if (this.#piscina.queueSize >= this.options.maxQueue && this.#piscina.queueSize > 0) {
+    const maxQueue = this.options.maxQueue
+    if (maxQueue !== Number.POSITIVE_INFINITY && this.#piscina.queueSize >= maxQueue && this.#piscina.queueSize > 0) {
       this.#count('rejected')
       throw new PoolQueueFullError(`worker pool "${this.name}" queue is full (maxQueue ${this.options.maxQueue})`)
     }
     const t: Submitted = {
-      qo: { priority },
+      priority,
+      dequeuedAt: undefined,
+      task: undefined,
+      threadId: undefined,
       file,
       name: options.name ?? 'default',
       timeout: options.timeout ?? this.options.taskTimeout,
@@ -202,11 +211,12 @@ export class WorkerPool {
     // The pool's own module and default export go bare; anything else in an envelope.
     const bare = file === this.#file && options.name === undefined
     const task: unknown = bare ? arg : ({ f: file, n: options.name ?? '', a: arg } satisfies TaskEnvelope)
-    this.#queue.pending = t.qo
+    this.#queue.pending = t
     try {
       // No signal goes to piscina: it would park such tasks in its own skip queue, ahead of the
       // priority queue. Timeouts and aborts are handled here instead (see #cancel).
-      t.promise = this.#piscina.run(task, { name: bare ? 'default' : 'call', transferList: options.transferList as never })
+      const runOptions = options.transferList === undefined ? (bare ? RUN_BARE : RUN_CALL) : { name: bare ? 'default' : 'call', transferList: options.transferList as never }
+      t.promise = this.#piscina.run(task, runOptions)
     } finally {
       this.#queue.pending = undefined
     }
@@ -221,7 +231,7 @@ export class WorkerPool {
     try {
       const cancelled = new Promise<never>((_, reject) => {
         const cancel = (err: Error) => {
-          this.#cancel(t.qo, () => settled)
+          this.#cancel(t, () => settled)
           reject(err)
         }
         if (t.timeout > 0) {
@@ -244,13 +254,13 @@ export class WorkerPool {
 
   #finish(t: Submitted, outcome: string, error: unknown): void {
     const end = performance.now()
-    const started = t.qo.dequeuedAt ?? t.submitted
-    this.#waitBy[t.qo.priority].observe((started - t.submitted) / 1000)
+    const started = t.dequeuedAt ?? t.submitted
+    this.#waitBy[t.priority].observe((started - t.submitted) / 1000)
     this.#runTime.observe((end - started) / 1000)
     this.#count(outcome)
     if (taskChannel.hasSubscribers) {
       taskChannel.publish({
-        pool: this.name, file: t.file, name: t.name, priority: t.qo.priority,
+        pool: this.name, file: t.file, name: t.name, priority: t.priority,
         waitMs: started - t.submitted, runMs: end - started, outcome, error,
       })
     }

@@ -43,6 +43,24 @@ describe('WorkerPool', () => {
     expect(order).toEqual(['high0', 'high1', 'high2', 'normal0', 'normal1', 'normal2', 'low0', 'low1', 'low2'])
   })
 
+  it('counts waiting tasks through queueing, an abort while waiting and draining', async () => {
+    const p = pool()
+    const blocker = p.run(200, { name: 'sleep' })
+    const ac = new AbortController()
+    const waiting = [
+      p.run('a', { name: 'id', priority: 'low' }),
+      p.run('b', { name: 'id', priority: 'high', signal: ac.signal }),
+      p.run('c', { name: 'id' }),
+    ]
+    expect(p.queueSize).toBe(3)
+    ac.abort()
+    await expect(waiting[1]).rejects.toMatchObject({ code: 'ECOM_ERR_POOL_TASK_ABORTED' })
+    expect(p.queueSize).toBe(2)
+    await blocker
+    expect(await Promise.all([waiting[0], waiting[2]])).toEqual(['a', 'c'])
+    expect(p.queueSize).toBe(0)
+  })
+
   it('does not starve low priority under sustained high-priority load', async () => {
     const p = pool({ starvationLimit: 4 })
     const blocker = p.run(150, { name: 'sleep' })

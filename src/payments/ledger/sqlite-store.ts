@@ -8,12 +8,18 @@ export interface SqliteStoreOptions {
   prefix?: string
   /**
    * SQLite's `synchronous` for a file ledger (WAL). `'full'`: every commit is fsynced before it returns,
-   * so a row written before a provider call survives power loss. `'normal'`: commits reach the WAL but
-   * are fsynced only at checkpoints; a power loss (not a process crash) can lose the last commits. See
-   * docs/payments.md ("Durability") for when that is acceptable. Set explicitly on every open (the
-   * driver is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: without the pragma, WAL runs at NORMAL). @default 'full'
+   * so a row written before a provider call survives power loss. `'before-call'`: the commits made
+   * before a provider call (the inserts: a payment, an attempt and its idempotency key) are fsynced
+   * before they return; the commits that record an answer (the updates) are not, and become durable
+   * with the next fsynced commit or checkpoint (a WAL is a log: fsyncing a later commit makes every
+   * earlier one durable). A power loss can roll back a recorded answer, never the record of a call;
+   * the sweeper recovers such a payment from the provider by the attempt's key. `'normal'`: no commit
+   * is fsynced until a checkpoint; a power loss (not a process crash) can lose the last commits. See
+   * docs/payments.md ("Durability") for what each costs and when it is acceptable. Set explicitly on
+   * every open (the driver is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: without the pragma, WAL
+   * runs at NORMAL). @default 'full'
    */
-  synchronous?: 'full' | 'normal'
+  synchronous?: 'full' | 'before-call' | 'normal'
 }
 
 const PAYMENT_COLS: Array<[keyof PaymentRow, string]> = [
@@ -63,9 +69,11 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
   const P = `${pre}payments`
   const A = `${pre}payment_attempts`
   const sync = options.synchronous ?? 'full'
-  if (sync !== 'full' && sync !== 'normal') throw new Error(`synchronous must be 'full' or 'normal', got "${String(sync)}"`)
+  if (sync !== 'full' && sync !== 'before-call' && sync !== 'normal') {
+    throw new Error(`synchronous must be 'full', 'before-call' or 'normal', got "${String(sync)}"`)
+  }
   db.pragma('journal_mode = WAL')
-  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
+  db.pragma(`synchronous = ${sync === 'normal' ? 'NORMAL' : 'FULL'}`)
   db.pragma('busy_timeout = 5000')
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${P} (
@@ -87,6 +95,22 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
   const listA = db.prepare(`SELECT * FROM ${A} WHERE payment_id = ? ORDER BY seq`)
   const countP = db.prepare(`SELECT state, COUNT(*) AS n FROM ${P} GROUP BY state`)
   const updCache = new Map<string, any>()
+  // 'before-call' on a file: the connection stays at FULL (so inserts, and anything unforeseen, are
+  // fsynced) and drops to NORMAL only around an update's transaction. In memory there is no fsync.
+  // exec, not a prepared statement: SQLite applies this pragma when it compiles it, so a prepared one
+  // would act once, at prepare time (about 1 µs the pair).
+  const relaxUpdates = sync === 'before-call' && db.memory !== true
+  const relaxed = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) =>
+    !relaxUpdates
+      ? fn
+      : (...args: A) => {
+          db.exec('PRAGMA synchronous = NORMAL')
+          try {
+            return fn(...args)
+          } finally {
+            db.exec('PRAGMA synchronous = FULL')
+          }
+        }
 
   // Statements keyed by the shape of the update (which columns), built once.
   const prepared = (shape: string, sql: () => string = () => shape) => {
@@ -118,12 +142,16 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
     insA.run(bindRow(a, A_KEYS))
     return true
   }).immediate
-  const updateBoth = db.transaction(
+  type BothResult = { payment: boolean; attempt: boolean }
+  const updateBoth: (...args: [string, PaymentState, Partial<PaymentRow>, string, readonly AttemptState[], Partial<AttemptRow>]) => BothResult = relaxed(db.transaction(
     (id: string, fromState: PaymentState, patch: Partial<PaymentRow>, key: string, fromStates: readonly AttemptState[], aPatch: Partial<AttemptRow>) => {
       if (!paymentUpdate(id, fromState, patch)) return { payment: false, attempt: false }
       return { payment: true, attempt: attemptUpdate(key, fromStates, aPatch) }
     }
-  ).immediate
+  ).immediate)
+  // On their own (autocommit), each update is one commit: relaxed like the pair above.
+  const paymentUpdateAlone = relaxed(paymentUpdate)
+  const attemptUpdateAlone = relaxed(attemptUpdate)
   const pRow = (r: Record<string, unknown> | undefined) => {
     if (!r) return undefined
     const row = fromDb<PaymentRow>(r, PAYMENT_COLS)
@@ -139,13 +167,13 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
       return pRow(getP.get(id))
     },
     async updatePayment(id, fromState, patch) {
-      return paymentUpdate(id, fromState, patch)
+      return paymentUpdateAlone(id, fromState, patch)
     },
     async insertAttempt(row) {
       insA.run(bindRow(row, A_KEYS))
     },
     async updateAttempt(key, fromStates, patch) {
-      return attemptUpdate(key, fromStates, patch)
+      return attemptUpdateAlone(key, fromStates, patch)
     },
     async insertPaymentWithAttempt(payment, attempt) {
       return insertBoth(payment, attempt)

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream'
 import type { HttpClient, HttpResponse } from '../../runtime/http-client.js'
-import { sendPooled } from './pooled-http.js'
+import { sendPooled, type PooledRequest } from './pooled-http.js'
 
 /** The parts of the SDK's constructor this module reads. */
 export interface StripeNetLike {
@@ -59,14 +59,14 @@ export function createStripeHttpClient(Stripe: StripeNetLike, pool: HttpClient):
       timeout: number,
     ): Promise<object> {
       const h: Record<string, string> = {}
-      for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : String(v)
+      for (const k in headers) {
+        const v = headers[k]
+        if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : String(v)
+      }
+      const req: PooledRequest = { method, headers: h, timeoutMs: timeout }
+      if (requestData) req.body = requestData
       try {
-        const res = await sendPooled(pool, `${protocol}://${host}:${port}${path}`, {
-          method,
-          headers: h,
-          ...(requestData ? { body: requestData } : {}),
-          timeoutMs: timeout,
-        })
+        const res = await sendPooled(pool, `${protocol}://${host}:${port}${path}`, req)
         return new PooledResponse(res)
       } catch (err) {
         if (AFTER_SEND_TIMEOUT.has((err as { code?: string }).code ?? '')) throw Object.assign(Base.makeTimeoutError(), { cause: err })

@@ -99,6 +99,25 @@ const EVENTS: Record<string, NormalizedEventType> = {
   'charge.refunded': 'payment.refunded',
 }
 
+/**
+ * Run an SDK call with V8's stack capture off for its synchronous part. stripe-node takes
+ * `new Error().stack` on every request (to add the caller's site to a failed request's error); this
+ * adapter turns every SDK error into a `ProviderResult` and never shows a stack, so that capture is
+ * pure cost per payment: ten frames formatted, and each of them source-mapped when source maps are on
+ * (tsx, `--enable-source-maps`), tens of µs per call. Only the synchronous part runs without stacks
+ * (the limit is restored before anything else can run); errors raised there still carry their
+ * message and code, which is all `fromError` reads.
+ */
+function withoutCallSite<T>(fn: () => T): T {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return fn()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
 interface HttpClientLike {
   makeRequest(...args: unknown[]): Promise<unknown>
 }
@@ -184,7 +203,7 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
 
   async function call(fn: () => Promise<Intent>, amount?: (pi: Intent) => Money): Promise<ProviderResult> {
     try {
-      const pi = await fn()
+      const pi = await withoutCallSite(fn)
       if (pi.status === 'requires_action') {
         return { outcome: 'soft_decline', code: 'try_again_later', provider: 'stripe', providerReference: pi.id, status: 'pending', providerCode: 'requires_action' }
       }
@@ -227,7 +246,7 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
       try {
         // The refund's own answer says whether it completed the refund: the charge, expanded, as of this
         // refund (a replay under the same key answers the same stored body, so it agrees with the first).
-        const r = await stripe.refunds.create({ payment_intent: ref, ...(amount ? { amount: amount.amount } : {}), expand: ['charge'] }, reqOpts(ctx))
+        const r = await withoutCallSite(() => stripe.refunds.create({ payment_intent: ref, ...(amount ? { amount: amount.amount } : {}), expand: ['charge'] }, reqOpts(ctx)))
         return {
           outcome: r.status === 'failed' ? 'hard_decline' : 'approved',
           code: r.status === 'failed' ? 'processing_error' : 'approved',
@@ -245,10 +264,11 @@ export async function createAdapter(options: AdapterOptions<'stripe'>): Promise<
       try {
         let pi: Intent | undefined
         if (lookup.providerReference) {
-          pi = await stripe.paymentIntents.retrieve(lookup.providerReference, {}, { timeout: ctx.timeoutMs ?? timeout })
+          const ref = lookup.providerReference
+          pi = await withoutCallSite(() => stripe.paymentIntents.retrieve(ref, {}, { timeout: ctx.timeoutMs ?? timeout }))
         } else {
           const key = lookup.idempotencyKey.replace(/'/g, "\\'")
-          const found = await stripe.paymentIntents.search({ query: `metadata['ecom_idempotency_key']:'${key}'` }, { timeout: ctx.timeoutMs ?? timeout })
+          const found = await withoutCallSite(() => stripe.paymentIntents.search({ query: `metadata['ecom_idempotency_key']:'${key}'` }, { timeout: ctx.timeoutMs ?? timeout }))
           pi = found.data[0]
           if (!pi) {
             if (searchGraceMs > 0) return { outcome: 'ambiguous', code: 'unknown', provider: 'stripe', status: 'unknown', message: 'not yet searchable' }

@@ -27,6 +27,8 @@ export class CircuitBreaker {
   #probing = false
   // Rolling window as fixed buckets: [bucket start, requests, failures].
   readonly #buckets: Array<[number, number, number]> = Array.from({ length: BUCKETS }, () => [0, 0, 0])
+  #current: [number, number, number] | undefined
+  #currentEnd = 0
 
   constructor(options: Required<BreakerOptions>, private readonly onChange?: (s: BreakerState) => void) {
     this.#o = options
@@ -89,13 +91,21 @@ export class CircuitBreaker {
   }
 
   #record(failed: boolean): void {
-    const width = this.#o.windowMs / BUCKETS
-    const start = Math.floor(Date.now() / width) * width
-    const b = this.#buckets[Math.floor(start / width) % BUCKETS]!
-    if (b[0] !== start) {
-      b[0] = start
-      b[1] = 0
-      b[2] = 0
+    const now = Date.now()
+    let b = this.#current
+    // Every request lands here: the bucket is looked up again only when the clock has left it.
+    if (b === undefined || now >= this.#currentEnd) {
+      const width = this.#o.windowMs / BUCKETS
+      const slot = Math.floor(now / width)
+      const start = slot * width
+      b = this.#buckets[slot % BUCKETS]!
+      if (b[0] !== start) {
+        b[0] = start
+        b[1] = 0
+        b[2] = 0
+      }
+      this.#current = b
+      this.#currentEnd = start + width
     }
     b[1]++
     if (failed) b[2]++
@@ -109,6 +119,7 @@ export class CircuitBreaker {
   #reset(): void {
     this.#consecutive = 0
     for (const b of this.#buckets) b[0] = 0
+    this.#current = undefined
   }
 
   #set(s: BreakerState): void {

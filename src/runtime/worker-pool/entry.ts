@@ -70,8 +70,18 @@ async function load(file: string, name: string): Promise<Handler> {
 
 let defaultHandler: Handler | undefined
 
-/** The pool's own task module, default export: the argument arrives bare (no envelope to clone). */
-export default async function runDefault(arg: unknown): Promise<unknown> {
+/**
+ * The pool's own task module, default export: the argument arrives bare (no envelope to clone). Not an
+ * async function: once loaded, without a heap limit, the handler's own result goes back to piscina
+ * as it is (piscina awaits a promise), with no extra promise and async frame per task.
+ */
+export default function runDefault(arg: unknown): unknown {
+  const fn = defaultHandler
+  if (fn === undefined || data.maxHeapBytes) return runDefaultSlow(arg)
+  return fn(arg, context())
+}
+
+async function runDefaultSlow(arg: unknown): Promise<unknown> {
   const fn = defaultHandler ?? (defaultHandler = await load(data.file!, ''))
   try {
     return await fn(arg, context())

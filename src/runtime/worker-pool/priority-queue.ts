@@ -68,45 +68,56 @@ export class PriorityTaskQueue implements TaskQueue {
    */
   pending: QueueOptions | undefined
   #last: Task | undefined
-  #lastPassed = [0, 0, 0]
+  readonly #lastPassed = [0, 0, 0]
 
   constructor(starvationLimit = 8) {
     this.#limit = starvationLimit
   }
 
+  // piscina reads the size several times per task (on submit, on every placement round, to drain):
+  // a counter, not a sum over the levels.
+  #size = 0
   get size(): number {
-    return this.#levels[0]!.size + this.#levels[1]!.size + this.#levels[2]!.size
+    return this.#size
   }
 
   sizeOf(priority: Priority): number {
     return this.#levels[LEVEL[priority]]!.size
   }
 
-  // A WeakMap, not a property on piscina's task objects: adding one would change their hidden class
-  // and slow piscina's own code that handles every task.
-  readonly #ctx = new WeakMap<object, QueueOptions>()
+  // A Map, not a property on piscina's task objects: adding one would change their hidden class and
+  // slow piscina's own code that handles every task. Not a WeakMap either: its entries are ephemerons,
+  // which every young-generation GC has to process, one per task since the last GC (a main-thread GC
+  // cost per task that raw piscina does not pay). A task is in the map exactly while it is in the
+  // queue: shift and removal delete it.
+  readonly #ctx = new Map<Task, QueueOptions>()
+  // The options of the task shift() returned last, for placing() and a put-back by unshift().
+  #lastOptions: QueueOptions | undefined
 
-  #options(task: Task): QueueOptions {
-    let o = this.#ctx.get(task)
-    if (o === undefined) {
-      o = this.pending ?? (task as unknown as Record<symbol, QueueOptions | undefined>)[queueOptionsSymbol] ?? NORMAL
-      if (o !== NORMAL) o.task = task
-      this.#ctx.set(task, o)
-    }
+  #resolve(task: Task): QueueOptions {
+    const o = this.pending ?? (task as unknown as Record<symbol, QueueOptions | undefined>)[queueOptionsSymbol] ?? NORMAL
+    if (o !== NORMAL) o.task = task
     return o
   }
 
   push(task: Task): void {
-    this.#levels[LEVEL[this.#options(task).priority]]!.push(task)
+    const o = this.#resolve(task)
+    this.#ctx.set(task, o)
+    this.#levels[LEVEL[o.priority]]!.push(task)
+    this.#size++
   }
 
   // piscina (with stricterFIFO) puts back a task it shifted but could not place: it goes back to the
   // front of its level, and the shift did not happen as far as starvation accounting is concerned.
   unshift(task: Task): void {
-    this.#levels[LEVEL[this.#options(task).priority]]!.unshift(task)
+    const o = task === this.#last && this.#lastOptions !== undefined ? this.#lastOptions : this.#resolve(task)
+    this.#ctx.set(task, o)
+    this.#levels[LEVEL[o.priority]]!.unshift(task)
+    this.#size++
     if (task === this.#last) {
-      this.#passed.splice(0, 3, ...this.#lastPassed)
+      for (let l = 0; l < 3; l++) this.#passed[l] = this.#lastPassed[l]!
       this.#last = undefined
+      this.#lastOptions = undefined
     }
   }
 
@@ -116,8 +127,12 @@ export class PriorityTaskQueue implements TaskQueue {
 
   /** Remove a waiting task; false when it is no longer in the queue. */
   removeTask(task: unknown): boolean {
-    for (const level of this.#levels) if (level.remove(task as Task)) return true
-    return false
+    const o = this.#ctx.get(task as Task)
+    if (o === undefined) return false
+    this.#ctx.delete(task as Task)
+    const removed = this.#levels[LEVEL[o.priority]]!.remove(task as Task)
+    if (removed) this.#size--
+    return removed
   }
 
   /**
@@ -126,7 +141,7 @@ export class PriorityTaskQueue implements TaskQueue {
    */
   placing(): QueueOptions | undefined {
     if (this.pending) return this.pending
-    const o = this.#last === undefined ? undefined : this.#options(this.#last)
+    const o = this.#lastOptions
     return o === NORMAL ? undefined : o
   }
 
@@ -139,14 +154,18 @@ export class PriorityTaskQueue implements TaskQueue {
         break
       }
     }
-    if (pick === -1) pick = this.#levels.findIndex((q) => q.size > 0)
+    // Plain loops and a reused snapshot: shift runs once per task, and allocates nothing.
+    for (let l = 0; pick === -1 && l < 3; l++) if (this.#levels[l]!.size > 0) pick = l
     if (pick === -1) return null
-    this.#lastPassed = [...this.#passed]
+    for (let l = 0; l < 3; l++) this.#lastPassed[l] = this.#passed[l]!
     for (let l = pick + 1; l < 3; l++) if (this.#levels[l]!.size > 0) this.#passed[l]!++
     this.#passed[pick] = 0
     const task = this.#levels[pick]!.shift()!
+    this.#size--
+    const opts = this.#ctx.get(task) ?? NORMAL
+    this.#ctx.delete(task)
     this.#last = task
-    const opts = this.#options(task)
+    this.#lastOptions = opts
     if (opts !== NORMAL) opts.dequeuedAt = performance.now()
     return task
   }
