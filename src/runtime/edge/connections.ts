@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Server as NetServer, Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import type { EdgeResponse, Tracked } from './request.js'
 
 const kTracked = Symbol('ecom.connection')

@@ -1,4 +1,6 @@
 import type { RequestListener, ServerResponse } from 'node:http'
+// The global `performance` is a lazy getter on globalThis, looked up on every use; the import is not.
+import { performance } from 'node:perf_hooks'
 import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError, isEcomError } from '../../errors.js'
 import type { Logger } from '../logger.js'
 import type { EdgeOptions } from '../supervisor/options.js'
