@@ -26,6 +26,7 @@ const apps = join(root, 'test/fixtures/apps')
 const ECOM = join(root, 'bin/ecom.js')
 const PM2 = join(root, 'node_modules/pm2/bin/pm2')
 const SECONDS = Number(process.env.ECOM_BENCH_SECONDS ?? 3)
+const ROUNDS = Number(process.env.ECOM_BENCH_ROUNDS ?? 5)
 const CONNECTIONS = 50
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -123,25 +124,36 @@ interface Contender {
   /** Root of the process tree that serves (for CPU accounting). */
   pid: () => number
   stop: () => Promise<void> | void
-  best: Cannon | undefined
-  cpuPerKReq: number
+  /** Requests/s of each round. */
+  rps: number[]
+  /** CPU milliseconds the process tree spent per 1000 requests, each round. */
+  cpuPerKReq: number[]
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 /**
- * Measure several servers that run side by side: each gets a warm-up, then `rounds` interleaved runs
- * (A B C A B C), keeping each one's best. The CPU its process tree spends per 1000 requests is recorded
- * too: on a shared machine it moves far less than requests/s.
+ * Measure several servers that run side by side: each gets a warm-up, then `ROUNDS` rounds in which
+ * every one is driven in turn. The order rotates from round to round (A B C, B C A, C A B ...), so
+ * a burst of load from elsewhere on the machine, or the client's own warming up, falls on every
+ * contender alike, and none always runs right after the same neighbour. Each contender's figure is
+ * the median of its rounds. The CPU its process tree spends per 1000 requests is recorded too: on a
+ * shared machine it moves far less than requests/s.
  */
-async function interleaved(contenders: Contender[], rounds = 2): Promise<void> {
+async function interleaved(contenders: Contender[]): Promise<void> {
   for (const c of contenders) await cannon(c.url, 1)
-  for (let r = 0; r < rounds; r++) {
-    for (const c of contenders) {
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[(r + i) % contenders.length]!
       const cpu0 = treeCpuSeconds(c.pid())
       const res = await cannon(c.url)
       const cpu = treeCpuSeconds(c.pid()) - cpu0
-      if (!c.best || res.rps > c.best.rps) c.best = res
-      const perK = res.total > 0 ? (cpu * 1e6) / res.total : Number.NaN
-      c.cpuPerKReq = r === 0 ? perK : Math.min(c.cpuPerKReq, perK)
+      c.rps.push(res.rps)
+      c.cpuPerKReq.push(res.total > 0 ? (cpu * 1e6) / res.total : Number.NaN)
     }
   }
 }
@@ -151,7 +163,7 @@ async function serverContender(name: string, template: string[], env: NodeJS.Pro
   const child = node(template.map((a) => a.replaceAll('{port}', String(port))), { ...env, PORT: String(port) })
   const url = `http://127.0.0.1:${port}/`
   await firstOk(url, performance.now())
-  return { name, url, pid: () => child.pid!, stop: () => stop(child), best: undefined, cpuPerKReq: Number.NaN }
+  return { name, url, pid: () => child.pid!, stop: () => stop(child), rps: [], cpuPerKReq: [] }
 }
 
 async function pm2Contender(pm2: Pm2): Promise<Contender> {
@@ -161,7 +173,7 @@ async function pm2Contender(pm2: Pm2): Promise<Contender> {
   await firstOk(url, performance.now())
   // The pm2 daemon is the parent of its workers: its tree is what pm2 costs.
   const daemon = Number(readFileSync(join(pm2.home, 'pm2.pid'), 'utf8'))
-  return { name: 'pm2 start -i 2', url, pid: () => daemon, stop: () => pm2.kill(), best: undefined, cpuPerKReq: Number.NaN }
+  return { name: 'pm2 start -i 2', url, pid: () => daemon, stop: () => pm2.kill(), rps: [], cpuPerKReq: [] }
 }
 
 const ecomArgs = (app: string, ...extra: string[]): string[] =>
@@ -233,11 +245,11 @@ export const suite: BenchSuite = {
         rows.push({
           group,
           name: c.name,
-          value: c.best!.rps,
+          value: median(c.rps),
           unit: 'req/s',
           higherIsBetter: true,
           ...(mine ? { ours: true, target } : {}),
-          note: `${note}, best of 2 interleaved; ${c.cpuPerKReq.toFixed(1)} CPU ms per 1000 requests`,
+          note: `${note}, median of ${ROUNDS} rotating rounds (${c.rps.map((x) => Math.round(x / 1000)).join('/')}k); ${median(c.cpuPerKReq).toFixed(1)} CPU ms per 1000 requests`,
         })
       }
     }

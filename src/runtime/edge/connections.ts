@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Server as NetServer, Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import type { EdgeResponse, Tracked } from './request.js'
 
 const kTracked = Symbol('ecom.connection')
@@ -25,7 +26,7 @@ export class ConnectionTracker {
 
   attach(server: NetServer): void {
     server.on('connection', (socket: TrackedSocket) => {
-      socket[kTracked] = { active: 0, idleSince: Date.now(), overLimit: this.#sockets.size >= this.#max, res: null }
+      socket[kTracked] = { active: 0, idleSince: performance.now(), overLimit: this.#sockets.size >= this.#max, res: null }
       this.#sockets.add(socket)
       this.onChange?.(this.#sockets.size)
       socket.once('close', () => {
@@ -46,8 +47,8 @@ export class ConnectionTracker {
 
   /**
    * Call at the start of every request; says whether the connection is over the limit. The caller
-   * calls `end(res)` when the response closes (the edge does it from the one 'close' listener it adds
-   * per response anyway).
+   * calls `end(res, performance.now())` when the response closes (the edge does it from the one
+   * 'close' listener it adds per response anyway, which reads the clock for the latency histogram).
    */
   begin(req: IncomingMessage, res: EdgeResponse): boolean {
     const t = (req.socket as TrackedSocket)[kTracked]
@@ -59,12 +60,12 @@ export class ConnectionTracker {
     return t.overLimit
   }
 
-  end(res: EdgeResponse): void {
+  end(res: EdgeResponse, now: number): void {
     const t = res.conn
     if (!t) return
     res.conn = null
     if (t.res === res) t.res = null
-    if (--t.active === 0) t.idleSince = Date.now()
+    if (--t.active === 0) t.idleSince = now
   }
 
   /**
@@ -79,7 +80,7 @@ export class ConnectionTracker {
       if (res && !res.headersSent) res.setHeader('Connection', 'close')
     }
     const sweep = (): void => {
-      const now = Date.now()
+      const now = performance.now()
       for (const s of this.#sockets) {
         const t = s[kTracked]!
         if (t.active === 0 && now - t.idleSince >= idleMs) s.end()

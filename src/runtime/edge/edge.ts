@@ -1,4 +1,6 @@
 import type { RequestListener, ServerResponse } from 'node:http'
+// The global `performance` is a lazy getter on globalThis, looked up on every use; the import is not.
+import { performance } from 'node:perf_hooks'
 import { PayloadTooLargeError, RateLimitedError, ServerBusyError, type EcomError, isEcomError } from '../../errors.js'
 import type { Logger } from '../logger.js'
 import type { EdgeOptions } from '../supervisor/options.js'
@@ -7,6 +9,7 @@ import { clientIp } from './client-ip.js'
 import type { ConnectionTracker } from './connections.js'
 import { httpMetrics, routeLabel } from './http-metrics.js'
 import { rateLimitPolicy, setRateLimitHeaders } from './rate-limit.js'
+import { rawHeader } from './raw-header.js'
 import { isSyncStore, type RateLimitResult, type RateLimitStore } from './rate-limit-store.js'
 import type { EdgeRequest, EdgeResponse } from './request.js'
 
@@ -31,8 +34,8 @@ const idPrefix = `${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6
 let idSeq = 0
 
 function requestId(req: EdgeRequest): string {
-  const given = req.headers['x-request-id']
-  if (given !== undefined && typeof given === 'string' && ID_OK.test(given)) return given
+  const given = rawHeader(req, 'x-request-id')
+  if (given !== undefined && ID_OK.test(given)) return given
   return idPrefix + (++idSeq).toString(36)
 }
 
@@ -86,10 +89,11 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
   // One listener function for every response, so the hot path allocates no closure for it. 'close'
   // comes after 'finish' and also when the client went away mid-response (not counted as answered).
   function onClose(this: EdgeResponse): void {
-    connections.end(this)
+    const now = performance.now()
+    connections.end(this, now)
     if (!this.writableFinished) return
     const req = this.req
-    const seconds = (performance.now() - this.started) / 1000
+    const seconds = (now - this.started) / 1000
     metrics.requests.record(req.method ?? 'GET', routeLabel(req as never), this.statusCode, seconds)
     onResponse?.()
     if (accessLog) req.log.info({ method: req.method, url: req.url, status: this.statusCode, ms: Math.round(seconds * 1000) }, 'request')
@@ -99,6 +103,19 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
     req.log.error({ err }, 'handler failed')
     if (res.headersSent) res.destroy()
     else refuse(res, INTERNAL, false)
+  }
+
+  // A chunked body passed the limit while it was arriving; the rest of it is not read.
+  function tooLargeMidway(res: EdgeResponse): void {
+    refuse(res, new PayloadTooLargeError(tooLarge), true)
+    res.once('finish', () => res.req.socket.destroy())
+  }
+
+  function decide(req: EdgeRequest, res: EdgeResponse, r: RateLimitResult): void {
+    if (res.writableEnded) return
+    setRateLimitHeaders(res, policy, r)
+    if (r.allowed) run(req, res)
+    else refuse(res, new RateLimitedError(), false)
   }
 
   function run(req: EdgeRequest, res: EdgeResponse): void {
@@ -118,7 +135,8 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
     const id = requestId(req)
     req.id = id
     req.baseLogger = logger
-    res.setHeader('X-Request-Id', id)
+    // Lower case for the reason given at setRateLimitHeaders.
+    res.setHeader('x-request-id', id)
     res.on('close', onClose)
 
     if (overLimit) return refuse(res, new ServerBusyError(), true)
@@ -141,23 +159,13 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
       return
     }
 
-    const within = guardBody(req, bodyLimit, () => {
-      refuse(res, new PayloadTooLargeError(tooLarge), true)
-      res.once('finish', () => req.socket.destroy())
-    })
-    if (!within) return refuse(res, new PayloadTooLargeError(tooLarge), true)
+    if (!guardBody(req, res, bodyLimit, tooLargeMidway)) return refuse(res, new PayloadTooLargeError(tooLarge), true)
 
     if (!store || !rl) return run(req, res)
-    const decide = (r: RateLimitResult): void => {
-      if (res.writableEnded) return
-      setRateLimitHeaders(res, policy, r)
-      if (r.allowed) run(req, res)
-      else refuse(res, new RateLimitedError(), false)
-    }
     // In-process counters answer at once; a remote store (the primary, Redis) is awaited.
-    if (syncStore) return decide(syncStore.hitSync(clientIp(req, trustProxy), rl.limit, rl.windowMs))
+    if (syncStore) return decide(req, res, syncStore.hitSync(clientIp(req, trustProxy), rl.limit, rl.windowMs))
     store.hit(clientIp(req, trustProxy), rl.limit, rl.windowMs).then(
-      decide,
+      (r) => decide(req, res, r),
       (err: unknown) => {
         // scale-out hook (issue 7): a fail-closed store (Redis `--redis-fail closed`) refuses with its status.
         if (isEcomError(err) && err.statusCode === 503) return refuse(res, err, false)

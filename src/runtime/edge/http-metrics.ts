@@ -5,6 +5,8 @@ const REQUESTS = 'ecom_http_requests_total'
 const DURATION = 'ecom_http_request_duration_seconds'
 
 interface Series {
+  method: string
+  status: number
   labels: { method: string; route: string; status: string }
   count: number
   sum: number
@@ -22,14 +24,30 @@ type Value = { labels: Record<string, string | number>; value: number; metricNam
  * workers like any prom-client metric.
  */
 export class RequestMetrics {
-  readonly #series = new Map<string, Series>()
+  /**
+   * Series by route, then a short list searched by method and status: a route sees a handful of
+   * method/status pairs, and comparing those costs less than building and hashing a key string per
+   * request.
+   */
+  readonly #byRoute = new Map<string, Series[]>()
 
   record(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`
-    let s = this.#series.get(key)
+    let list = this.#byRoute.get(route)
+    if (list === undefined) {
+      list = []
+      this.#byRoute.set(route, list)
+    }
+    let s: Series | undefined
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!
+      if (c.status === status && c.method === method) {
+        s = c
+        break
+      }
+    }
     if (s === undefined) {
-      s = { labels: { method, route, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(BUCKETS.length + 1).fill(0) }
-      this.#series.set(key, s)
+      s = { method, status, labels: { method, route, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(BUCKETS.length + 1).fill(0) }
+      list.push(s)
     }
     s.count++
     s.sum += seconds
@@ -38,10 +56,15 @@ export class RequestMetrics {
     s.buckets[i]!++
   }
 
+  *#series(): IterableIterator<Series> {
+    for (const list of this.#byRoute.values()) yield* list
+  }
+
   /** The two registry entries (prom-client metric interface: name, help, type, get, reset). */
   metrics(): RegistryMetric[] {
-    const series = this.#series
-    const reset = (): void => series.clear()
+    const byRoute = this.#byRoute
+    const series = (): IterableIterator<Series> => this.#series()
+    const reset = (): void => byRoute.clear()
     return [
       {
         name: REQUESTS,
@@ -50,7 +73,7 @@ export class RequestMetrics {
         aggregator: 'sum',
         reset,
         get: async function () {
-          return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...series.values()].map((s): Value => ({ labels: { ...s.labels }, value: s.count })) }
+          return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...series()].map((s): Value => ({ labels: { ...s.labels }, value: s.count })) }
         },
       },
       {
@@ -61,7 +84,7 @@ export class RequestMetrics {
         reset,
         get: async function () {
           const values: Value[] = []
-          for (const s of series.values()) {
+          for (const s of series()) {
             let acc = 0
             for (let i = 0; i < BUCKETS.length; i++) {
               acc += s.buckets[i]!

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 /** Per-connection state the edge keeps (see connections.ts). */
 export interface Tracked {
   active: number
+  /** performance.now() when its last request ended (or when it connected). */
   idleSince: number
   overLimit: boolean
   /** The reply in progress, if any (HTTP/1.1 answers one request per socket at a time). */
