@@ -30,6 +30,9 @@ export function register(program: Command): void {
     .addOption(new Option('--parent-pid <pid>', 'exit when this process is no longer the parent').hideHelp())
     .action(async (flags: SandboxFlags) => {
       const port = parsePort(flags.port)
+      if (flags.parentPid !== undefined && !/^[1-9]\d*$/.test(flags.parentPid)) {
+        throw new InvalidOptionError(`--parent-pid must be a process id, got "${flags.parentPid}"`)
+      }
       let providers: ProviderName[] | undefined
       if (flags.providers) {
         providers = flags.providers.split(',').map((s) => s.trim()) as ProviderName[]

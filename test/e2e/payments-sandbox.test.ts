@@ -34,6 +34,13 @@ describe('ecom payments sandbox', () => {
     expect(r.stderr).toContain('ECOM_ERR_INVALID_OPTION')
   })
 
+  it('rejects a --parent-pid that is not a process id (exit 2, nothing started)', async () => {
+    const r = await runCli(['payments', 'sandbox', '--port', '0', '--parent-pid', '0'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--parent-pid must be a process id')
+    expect(r.stdout).not.toContain('listening')
+  })
+
   it('exits 1 with a coded error when the port is taken', async () => {
     const port = await freePort()
     const first = startCli(['payments', 'sandbox', '--port', String(port)])
