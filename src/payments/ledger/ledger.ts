@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto'
 import { IllegalTransitionError, PaymentConflictError, PaymentNotFoundError } from '../../errors.js'
 import type { AuthorizeRequest, Operation, ProviderName, ProviderResult } from '../model.js'
+import { storableRequest } from './redact.js'
 import { assertMove, attemptSources } from './state.js'
 import type { AttemptRow, AttemptState, LedgerStore, PaymentRow, PaymentState } from './types.js'
 
@@ -66,7 +67,8 @@ export class Ledger {
       refunded: 0,
       outcome: null,
       code: null,
-      request: JSON.stringify(req),
+      // Card secrets never reach storage; the router keeps the original in memory for its replays.
+      request: storableRequest(req),
       createdAt: t,
       updatedAt: t,
     }

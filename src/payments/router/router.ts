@@ -7,6 +7,7 @@ import { createSqliteStore } from '../ledger/sqlite-store.js'
 import { createOrmStore } from '../ledger/orm-store.js'
 import type { OrmManager } from '../../orm/manager.js'
 import type { AttemptRow, LedgerStore, PaymentRow, PaymentState } from '../ledger/types.js'
+import type { StoredRequest } from '../ledger/redact.js'
 import { assertMoney } from '../money.js'
 import type {
   AuthorizeRequest,
@@ -82,6 +83,8 @@ type Resolution =
   | { kind: 'absent'; res: ProviderResult }
   | { kind: 'unknown'; res: ProviderResult }
 
+// Requests kept in memory for the sweeper's replays (see #originals).
+const MAX_ORIGINALS = 10_000
 const APPROVED_STATUSES = new Set(['authorized', 'captured', 'partially_captured', 'voided', 'refunded', 'partially_refunded'])
 const TRANSIENT = new Set<NormalizedCode>(['rate_limited', 'provider_unavailable', 'network_error', 'timeout', 'try_again_later'])
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 }
@@ -107,6 +110,11 @@ export class PaymentRouter {
   readonly #health = new Map<ProviderName, ProviderHealth>()
   readonly #metrics: PaymentsMetrics
   readonly #random: () => number
+  /**
+   * The requests this process started, as given (the ledger's copy leaves card secrets out), so the
+   * sweeper can still re-send one under its key. Bounded: the oldest go first.
+   */
+  readonly #originals = new Map<string, AuthorizeRequest>()
   readonly now: () => number
 
   constructor(options: RouterOptions, store: LedgerStore) {
@@ -176,6 +184,8 @@ export class PaymentRouter {
         ? await this.ledger.begin(areq, { operation: areq.capture ? 'sale' : 'authorize', provider: first, amount: areq.amount.amount })
         : await this.ledger.begin(areq)
       if (!created) return this.#result(payment, true)
+      this.#originals.set(areq.paymentId, areq)
+      if (this.#originals.size > MAX_ORIGINALS) this.#originals.delete(this.#originals.keys().next().value as string)
       this.#publishRoute(areq.paymentId, ranked, order)
       if (order.length === 0) {
         const failed = await this.ledger.transition(payment.id, 'failed', { outcome: 'technical_failure', code: 'provider_unavailable' })
@@ -185,6 +195,8 @@ export class PaymentRouter {
         })
       }
       const r = await this.#runAttempts(payment, areq, order, attempt)
+      // Settled here: no replay will need the original any more (a `processing` one keeps it).
+      if (r.state !== 'processing' && r.state !== 'pending') this.#originals.delete(areq.paymentId)
       this.#metrics.results.inc({ state: r.state })
       return r
     })
@@ -306,7 +318,7 @@ export class PaymentRouter {
     return force || guard === 0 || this.now() - attempt.createdAt >= guard
   }
 
-  async #resolve(payment: PaymentRow, attempt: AttemptRow, req: AuthorizeRequest, force = false): Promise<Resolution> {
+  async #resolve(payment: PaymentRow, attempt: AttemptRow, req: AuthorizeRequest, force = false, replayable = true): Promise<Resolution> {
     const provider = attempt.provider
     const op: Operation = req.capture ? 'sale' : 'authorize'
     const lookup = await this.#call(provider, 'status', attempt, (a, ctx) =>
@@ -317,7 +329,7 @@ export class PaymentRouter {
     if (lookup.status && APPROVED_STATUSES.has(lookup.status)) return { kind: 'approved', res: { ...lookup, outcome: 'approved', code: 'approved' } }
     if (lookup.status === 'failed' && (lookup.outcome === 'hard_decline' || lookup.outcome === 'soft_decline')) return { kind: 'declined', res: lookup }
     let last = lookup
-    const replays = this.#mayReplay(attempt, force) ? this.config.ambiguity.replays : 0
+    const replays = replayable && this.#mayReplay(attempt, force) ? this.config.ambiguity.replays : 0
     for (let i = 0; i < replays; i++) {
       const res = await this.#call(provider, op, attempt, (a, ctx) => a.authorize(req, ctx), true)
       if (res.outcome === 'approved') {
@@ -536,7 +548,12 @@ export class PaymentRouter {
     return this.#lock.withLock(paymentId, async () => {
       const p = await this.ledger.get(paymentId)
       if (p.state !== 'processing' && p.state !== 'pending') return true
-      const req = JSON.parse(p.request) as AuthorizeRequest
+      // The ledger's copy lacks card secrets when the caller sent raw card fields: such a copy is never
+      // re-sent (it is not the request the key was first used with); lookups and webhooks settle it.
+      const stored = JSON.parse(p.request) as StoredRequest
+      const original = this.#originals.get(paymentId)
+      const req: AuthorizeRequest = original ?? stored
+      const replayable = original !== undefined || stored.redacted !== true
       const open = (await this.ledger.attempts(paymentId)).filter((a) => a.seq < 1000 && (a.state === 'ambiguous' || a.state === 'pending'))
       if (open.length === 0) {
         await this.ledger.transition(p.id, 'failed', { outcome: 'technical_failure', code: 'provider_unavailable' })
@@ -545,7 +562,7 @@ export class PaymentRouter {
       let allAbsent = true
       for (const a of open) {
         if (a.state === 'pending') await this.ledger.settleAttempt(a, 'ambiguous')
-        const r = await this.#resolve(p, a, req, force)
+        const r = await this.#resolve(p, a, req, force, replayable)
         if (r.kind === 'approved') {
           await this.#settle(p, a, r.res)
           this.#metrics.reconciliations.inc({ provider: a.provider, action: 'resolved' })

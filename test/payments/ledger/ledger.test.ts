@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -26,6 +26,35 @@ describe('ledger', () => {
     expect((await reopened.attempts('p1'))[0]).toMatchObject({ state: 'pending', idempotencyKey: a.idempotencyKey })
     expect((await reopened.get('p1')).state).toBe('pending')
     await reopened.store.close()
+  })
+
+  it('never stores the card number or security code a raw card token carries', async () => {
+    const file = join(dir, 'pan.db')
+    const ledger = new Ledger(await createSqliteStore({ filename: file }))
+    const card = testCard('visa') // Adyen's token is the raw card object
+    await ledger.begin(req('pan'))
+    await ledger.store.close()
+    const bytes = readFileSync(file).toString('latin1') + (existsSync(`${file}-wal`) ? readFileSync(`${file}-wal`).toString('latin1') : '')
+    const adyen = card.tokens.adyen as Record<string, string>
+    expect(bytes).not.toContain(adyen.number)
+    expect(bytes).not.toContain(`"cvc":"${adyen.cvc}"`)
+    const reopened = new Ledger(await createSqliteStore({ filename: file }))
+    const stored = JSON.parse((await reopened.get('pan')).request)
+    expect(stored.redacted).toBe(true)
+    expect(stored.method.tokens.adyen).toEqual({ type: 'scheme', expiryMonth: adyen.expiryMonth, expiryYear: adyen.expiryYear, holderName: adyen.holderName })
+    expect(stored.method.tokens.stripe).toBe(card.tokens.stripe) // a token string is not card data
+    // The request hash still covers the card: the same id with another card number is a conflict.
+    const other = { ...req('pan'), method: { ...card, tokens: { ...card.tokens, adyen: { ...adyen, number: '5555555555554444' } } } }
+    await expect(reopened.begin(other)).rejects.toBeInstanceOf(PaymentConflictError)
+    await reopened.store.close()
+  })
+
+  it('stores a request without card fields as it is', async () => {
+    const ledger = new Ledger(await createSqliteStore())
+    const tokensOnly = { ...req('tok'), method: { type: 'card' as const, tokens: { stripe: 'pm_card_visa' } } }
+    await ledger.begin(tokensOnly)
+    expect(JSON.parse((await ledger.get('tok')).request)).toEqual(tokensOnly)
+    await ledger.store.close()
   })
 
   it('keys are stable per (payment, attempt, provider) and distinct across them', () => {
