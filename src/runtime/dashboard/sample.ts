@@ -1,4 +1,5 @@
 import type { MetricsSnapshot } from '../metrics.js'
+import { appOrigin } from '../supervisor/options.js'
 import type { SandboxStatus } from '../supervisor/sandbox-sidecar.js'
 import type { AppStatus, ProcessSnapshot, WorkerStatus } from '../supervisor/status.js'
 
@@ -133,7 +134,7 @@ export class Sampler {
     return {
       sampledAt: now,
       intervalMs,
-      app: { name: status.name, mode: status.mode, pid: status.pid, url: appUrl(status), uptimeMs: status.uptimeMs },
+      app: { name: status.name, mode: status.mode, pid: status.pid, url: appOrigin(status.host, status.port), uptimeMs: status.uptimeMs },
       workers: status.workers,
       sandbox: status.sandbox ?? null,
       http: {
@@ -150,11 +151,6 @@ export class Sampler {
       restarts,
     }
   }
-}
-
-function appUrl(st: AppStatus): string {
-  const h = st.host === '0.0.0.0' || st.host === '::' ? '127.0.0.1' : st.host
-  return `http://${h.includes(':') ? `[${h}]` : h}:${st.port}`
 }
 
 function payments(workers: ProcessSnapshot[]): DashboardState['payments'] {

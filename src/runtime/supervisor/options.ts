@@ -229,6 +229,12 @@ export function parseDashboard(value: string | false | undefined): DashboardOpti
   return { host, port: parseInteger(m[2]!, 'options.dashboard', 0, 65535) }
 }
 
+/** The app's own address as seen from this machine (a wildcard bind is reached through loopback). */
+export function appOrigin(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
+}
+
 export function defaultName(entry: string): string {
   return basename(entry, extname(entry)).replace(/[^a-zA-Z0-9._-]/g, '_') || 'app'
 }

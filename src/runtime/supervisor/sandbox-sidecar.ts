@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { ProcessStartError } from '../../errors.js'
 import { ProcessManager, type ManagedProcess, type ProcessState } from '../process-manager.js'
 import type { Logger } from '../logger.js'
-import type { SandboxStartOptions } from './options.js'
+import { appOrigin, type SandboxStartOptions } from './options.js'
 
 /** The payment sandbox as `ecom status` and the dashboard show it. */
 export interface SandboxStatus {
@@ -31,12 +31,6 @@ function freePort(host: string): Promise<number> {
       srv.close(() => resolve(port))
     })
   })
-}
-
-/** The app's own address as seen from this machine (a wildcard bind is reached through loopback). */
-export function appOrigin(host: string, port: number): string {
-  const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
 }
 
 /** `--sandbox-webhooks`: an absolute URL is used as is, a path is joined to the app's own address. */
