@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { rawHeader } from './raw-header.js'
 
 /**
  * The client's address. `X-Forwarded-For` is read only when the app sits behind a proxy it trusts;
@@ -7,8 +8,8 @@ import type { IncomingMessage } from 'node:http'
  */
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
-    const xff = req.headers['x-forwarded-for']
-    const value = Array.isArray(xff) ? xff.join(',') : xff
+    // From rawHeaders like the edge's other reads: req.headers would be built for every request.
+    const value = rawHeader(req, 'x-forwarded-for')
     if (value) {
       const parts = value.split(',')
       const last = parts[parts.length - 1]!.trim()

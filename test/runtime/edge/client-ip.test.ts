@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { clientIp } from '../../../src/runtime/edge/client-ip.js'
 import { routeLabel } from '../../../src/runtime/edge/http-metrics.js'
 
-const req = (xff?: string) => ({ headers: xff ? { 'x-forwarded-for': xff } : {}, socket: { remoteAddress: '10.0.0.1' } }) as unknown as IncomingMessage
+const req = (xff?: string) => ({ rawHeaders: xff ? ['X-Forwarded-For', xff] : [], socket: { remoteAddress: '10.0.0.1' } }) as unknown as IncomingMessage
 
 describe('client address', () => {
   it('uses the socket address unless the proxy is trusted', () => {
