@@ -72,7 +72,7 @@ export class ClusterSupervisor implements Supervisor {
   #stopping: Promise<void> | undefined
   #reloading: Promise<{ replaced: number }> | undefined
   #memoryTimer: NodeJS.Timeout | undefined
-  // prom-client loads after the workers are forked: it is not needed to start serving.
+  // prom-client loads once the workers listen: it is not needed to start serving.
   #metrics: Promise<typeof import('../metrics.js')> | undefined
   #resolveDone!: () => void
   #rejectDone!: (err: Error) => void
@@ -118,7 +118,6 @@ export class ClusterSupervisor implements Supervisor {
 
   async start(): Promise<void> {
     const procs = this.#slots.map((slot) => (slot.current = this.#fork(slot)))
-    void this.#loadMetrics()
     try {
       // Counted up only once listening: start resolves when every worker has its server bound.
       await Promise.all(procs.map((p) => p.listening))
@@ -129,6 +128,8 @@ export class ClusterSupervisor implements Supervisor {
       throw err
     }
     this.#started = true
+    // After the workers listen: loading prom-client while they start would take CPU from them.
+    void this.#loadMetrics()
     if (this.#options.maxMemory !== null) {
       // Stats arrive every second, so this sees an RSS at most about two seconds old.
       this.#memoryTimer = setInterval(() => this.#checkMemory(), 1000)
