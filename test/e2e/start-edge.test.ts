@@ -145,14 +145,27 @@ describe('the edge: limits and timeouts (single process)', () => {
     expect((await get(`${r.url}/`, { headers: { 'X-Forwarded-For': '192.0.2.18' } })).status).toBe(200)
   })
 
-  it('gives every request an id, keeping a sane one the client sent', async () => {
-    const a = await get(`${r.url}/healthz`)
-    expect(a.headers['x-request-id']).toMatch(/^[\w-]+$/)
+  it('gives every request an id, keeping and echoing a sane one the client sent', async () => {
+    const a = await get(`${r.url}/`, { headers: { 'X-Forwarded-For': '192.0.2.21' } })
+    const generated = (JSON.parse(a.body) as { id: string }).id
+    expect(generated).toMatch(/^[\w-]+$/)
+    // A generated id is in the logs and on the edge's own refusals, not on every answer.
+    expect(a.headers['x-request-id']).toBeUndefined()
     const b = await get(`${r.url}/`, { headers: { 'X-Request-Id': 'trace-abc.123', 'X-Forwarded-For': '192.0.2.19' } })
     expect(b.headers['x-request-id']).toBe('trace-abc.123')
     expect(JSON.parse(b.body)).toMatchObject({ id: 'trace-abc.123' })
-    const c = await get(`${r.url}/healthz`, { headers: { 'X-Request-Id': 'bad id with spaces' } })
-    expect(c.headers['x-request-id']).not.toBe('bad id with spaces')
+    const c = await get(`${r.url}/`, { headers: { 'X-Request-Id': 'bad id with spaces', 'X-Forwarded-For': '192.0.2.22' } })
+    expect(c.headers['x-request-id']).toBeUndefined()
+    expect((JSON.parse(c.body) as { id: string }).id).not.toBe('bad id with spaces')
+  })
+
+  it('names the request in an error the edge answers itself', async () => {
+    const res = await get(`${r.url}/boom`, { headers: { 'X-Forwarded-For': '192.0.2.23' } })
+    expect(res.status).toBe(500)
+    expect(res.headers['x-request-id']).toMatch(/^[\w-]+$/)
+    await sleep(100)
+    const line = r.child.output().split('\n').find((l) => l.includes('handler failed') && l.includes(res.headers['x-request-id'] as string))
+    expect(line).toBeDefined()
   })
 
   it('hands the handler req.id and req.log (a pino child bound to the request id)', async () => {

@@ -33,9 +33,19 @@ const ID_OK = /^[\w.:@-]{1,128}$/
 const idPrefix = `${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}${process.env.ECOM_WORKER_ID ?? '0'}-`
 let idSeq = 0
 
-function requestId(req: EdgeRequest): string {
+/**
+ * The request's id: the caller's `X-Request-Id` when it is a sane one, echoed back so a proxy can
+ * correlate; otherwise a new one, which goes into the logs (and the edge's own error responses) but not
+ * onto every answer: an id nobody asked for is bytes on every response for nothing (Kong's
+ * correlation-id plugin does not echo by default either).
+ */
+function requestId(req: EdgeRequest, res: EdgeResponse): string {
   const given = rawHeader(req, 'x-request-id')
-  if (given !== undefined && ID_OK.test(given)) return given
+  if (given !== undefined && ID_OK.test(given)) {
+    // Lower case for the reason given at setRateLimitHeaders.
+    res.setHeader('x-request-id', given)
+    return given
+  }
   return idPrefix + (++idSeq).toString(36)
 }
 
@@ -54,6 +64,9 @@ function refuse(res: ServerResponse, err: Refusal, close: boolean): void {
   }
   const body = JSON.stringify({ error: { code: err.code, message: err.message } })
   res.statusCode = err.statusCode ?? 500
+  // A refusal names its request, so whoever got it can find it in the logs.
+  const id = (res.req as EdgeRequest).id
+  if (id) res.setHeader('x-request-id', id)
   if (close) res.setHeader('Connection', 'close')
   res.setHeader('Content-Type', 'application/json; charset=utf-8')
   res.setHeader('Content-Length', Buffer.byteLength(body))
@@ -132,11 +145,8 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
   return (req, res) => {
     res.started = performance.now()
     const overLimit = connections.begin(req, res)
-    const id = requestId(req)
-    req.id = id
+    req.id = requestId(req, res)
     req.baseLogger = logger
-    // Lower case for the reason given at setRateLimitHeaders.
-    res.setHeader('x-request-id', id)
     res.on('close', onClose)
 
     if (overLimit) return refuse(res, new ServerBusyError(), true)
