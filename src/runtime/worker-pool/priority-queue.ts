@@ -18,34 +18,55 @@ export interface QueueOptions {
   threadId?: number
 }
 
-class Fifo<T> {
-  #items: T[] = []
+/**
+ * One priority level: a FIFO of tasks with their options in a parallel array, so neither a lookup
+ * table nor an entry object is needed per task (a Map keyed by task cost a young-generation GC share
+ * per task, enough to show against raw piscina).
+ */
+class Level {
+  #tasks: Array<Task | undefined> = []
+  #opts: Array<QueueOptions | undefined> = []
   #head = 0
   get size(): number {
-    return this.#items.length - this.#head
+    return this.#tasks.length - this.#head
   }
-  push(v: T): void {
-    this.#items.push(v)
+  push(task: Task, o: QueueOptions): void {
+    this.#tasks.push(task)
+    this.#opts.push(o)
   }
-  unshift(v: T): void {
-    if (this.#head > 0) this.#items[--this.#head] = v
-    else this.#items.unshift(v)
+  unshift(task: Task, o: QueueOptions): void {
+    if (this.#head > 0) {
+      this.#head--
+      this.#tasks[this.#head] = task
+      this.#opts[this.#head] = o
+    } else {
+      this.#tasks.unshift(task)
+      this.#opts.unshift(o)
+    }
   }
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined
-    const v = this.#items[this.#head]
-    this.#items[this.#head++] = undefined as T
+  /** The head's options; read before shift(). */
+  peekOptions(): QueueOptions {
+    return this.#opts[this.#head]!
+  }
+  shift(): Task {
+    const h = this.#head
+    const task = this.#tasks[h]!
+    this.#tasks[h] = undefined
+    this.#opts[h] = undefined
+    this.#head = h + 1
     // Compact now and then so a long-lived queue does not keep a growing dead prefix.
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head)
+    if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
+      this.#tasks = this.#tasks.slice(this.#head)
+      this.#opts = this.#opts.slice(this.#head)
       this.#head = 0
     }
-    return v
+    return task
   }
-  remove(v: T): boolean {
-    const i = this.#items.indexOf(v, this.#head)
+  remove(task: Task): boolean {
+    const i = this.#tasks.indexOf(task, this.#head)
     if (i === -1) return false
-    this.#items.splice(i, 1)
+    this.#tasks.splice(i, 1)
+    this.#opts.splice(i, 1)
     return true
   }
 }
@@ -58,7 +79,7 @@ const NORMAL: QueueOptions = { priority: 'normal' }
  * priority work keeps moving (at a rate of at least 1 in starvationLimit + 1) under sustained high load.
  */
 export class PriorityTaskQueue implements TaskQueue {
-  readonly #levels = [new Fifo<Task>(), new Fifo<Task>(), new Fifo<Task>()]
+  readonly #levels = [new Level(), new Level(), new Level()]
   readonly #passed = [0, 0, 0]
   readonly #limit: number
   /**
@@ -85,12 +106,6 @@ export class PriorityTaskQueue implements TaskQueue {
     return this.#levels[LEVEL[priority]]!.size
   }
 
-  // A Map, not a property on piscina's task objects: adding one would change their hidden class and
-  // slow piscina's own code that handles every task. Not a WeakMap either: its entries are ephemerons,
-  // which every young-generation GC has to process, one per task since the last GC (a main-thread GC
-  // cost per task that raw piscina does not pay). A task is in the map exactly while it is in the
-  // queue: shift and removal delete it.
-  readonly #ctx = new Map<Task, QueueOptions>()
   // The options of the task shift() returned last, for placing() and a put-back by unshift().
   #lastOptions: QueueOptions | undefined
 
@@ -102,8 +117,7 @@ export class PriorityTaskQueue implements TaskQueue {
 
   push(task: Task): void {
     const o = this.#resolve(task)
-    this.#ctx.set(task, o)
-    this.#levels[LEVEL[o.priority]]!.push(task)
+    this.#levels[LEVEL[o.priority]]!.push(task, o)
     this.#size++
   }
 
@@ -111,8 +125,7 @@ export class PriorityTaskQueue implements TaskQueue {
   // front of its level, and the shift did not happen as far as starvation accounting is concerned.
   unshift(task: Task): void {
     const o = task === this.#last && this.#lastOptions !== undefined ? this.#lastOptions : this.#resolve(task)
-    this.#ctx.set(task, o)
-    this.#levels[LEVEL[o.priority]]!.unshift(task)
+    this.#levels[LEVEL[o.priority]]!.unshift(task, o)
     this.#size++
     if (task === this.#last) {
       for (let l = 0; l < 3; l++) this.#passed[l] = this.#lastPassed[l]!
@@ -127,12 +140,14 @@ export class PriorityTaskQueue implements TaskQueue {
 
   /** Remove a waiting task; false when it is no longer in the queue. */
   removeTask(task: unknown): boolean {
-    const o = this.#ctx.get(task as Task)
-    if (o === undefined) return false
-    this.#ctx.delete(task as Task)
-    const removed = this.#levels[LEVEL[o.priority]]!.remove(task as Task)
-    if (removed) this.#size--
-    return removed
+    // Only timeouts and aborts come here: a scan of the levels, not a lookup table kept per task.
+    for (const level of this.#levels) {
+      if (level.remove(task as Task)) {
+        this.#size--
+        return true
+      }
+    }
+    return false
   }
 
   /**
@@ -160,10 +175,10 @@ export class PriorityTaskQueue implements TaskQueue {
     for (let l = 0; l < 3; l++) this.#lastPassed[l] = this.#passed[l]!
     for (let l = pick + 1; l < 3; l++) if (this.#levels[l]!.size > 0) this.#passed[l]!++
     this.#passed[pick] = 0
-    const task = this.#levels[pick]!.shift()!
+    const level = this.#levels[pick]!
+    const opts = level.peekOptions()
+    const task = level.shift()
     this.#size--
-    const opts = this.#ctx.get(task) ?? NORMAL
-    this.#ctx.delete(task)
     this.#last = task
     this.#lastOptions = opts
     if (opts !== NORMAL) opts.dequeuedAt = performance.now()
