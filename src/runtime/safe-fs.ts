@@ -244,7 +244,9 @@ export class SafeFs {
   async #rotateBackups(abs: string): Promise<void> {
     const n = this.options.backups
     if (n === 0) return
-    await unlink(backupPath(abs, n)).catch(() => {})
+    // rename() replaces its target atomically, so the oldest generation needs no unlink first; with a
+    // single generation nothing is renamed, and link() below needs its name free.
+    if (n === 1) await unlink(backupPath(abs, 1)).catch(() => {})
     for (let g = n - 1; g >= 1; g--) {
       await rename(backupPath(abs, g), backupPath(abs, g + 1)).catch(() => {})
     }

@@ -60,6 +60,16 @@ describe('SafeFs', () => {
     // The rollback is a write: the version it replaced is generation 1 now.
     expect(readFileSync(`${p}.bak.1`, 'utf8')).toBe('v5')
     await expect(fs.rollback(p, 9)).rejects.toMatchObject({ code: 'ECOM_ERR_FS_NO_BACKUP', message: expect.stringContaining(p) })
+    // One generation: each write replaces it, as a hard link to the version it replaced (not a copy).
+    const one = new SafeFs({ backups: 1 })
+    const q = join(dir, 'one.txt')
+    await one.writeFile(q, 'w1')
+    await one.writeFile(q, 'w2')
+    const replaced = statSync(q).ino
+    await one.writeFile(q, 'w3')
+    expect(await one.backups(q)).toEqual([1])
+    expect(readFileSync(`${q}.bak.1`, 'utf8')).toBe('w2')
+    expect(statSync(`${q}.bak.1`).ino).toBe(replaced)
   })
 
   it('rolls back a write whose JSON does not parse or whose validator fails', async () => {
