@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { PaymentConflictError, WebhookSignatureError } from '../../../src/errors.js'
+import { createSqliteStore } from '../../../src/payments/ledger/sqlite-store.js'
+import type { PaymentAdapter } from '../../../src/payments/model.js'
 import { createRouter, type PaymentRouter } from '../../../src/payments/router/router.js'
 import type { RouterConfigInput } from '../../../src/payments/router/config.js'
 import { Sweeper } from '../../../src/payments/router/sweeper.js'
@@ -199,6 +201,45 @@ describe('router', () => {
     const ev = await r.handleWebhook('stripe', hook.body, hook.headers)
     expect(ev).toMatchObject({ provider: 'stripe', type: 'payment.captured', paymentId: pid, amount: usd(300) })
     await expect(r.handleWebhook('stripe', hook.body.replace('"amount":300', '"amount":1'), hook.headers)).rejects.toBeInstanceOf(WebhookSignatureError)
+  })
+
+  it('re-sends an unresolved sale from the request it was given, never from the ledger\'s redacted copy', async () => {
+    // testCard() carries Adyen's raw card fields, so the ledger stores the request without them
+    // (redacted). The adapter around the real one fails every sale before sending it while `broken`:
+    // each sale stays ambiguous and the payment `processing`, with nothing at the provider.
+    let broken = true
+    let sent = 0
+    const flaky: PaymentAdapter = {
+      ...env.stripeA,
+      authorize: async (req, ctx) => {
+        if (broken) throw new Error('socket hang up')
+        sent++
+        return env.stripeA.authorize(req, ctx)
+      },
+    }
+    const store = await createSqliteStore()
+    const config = { providers: { stripe: {} }, timeoutMs: 2000 }
+    const first = await createRouter({ config, adapters: { stripe: flaky }, store })
+    const kept = id('kept')
+    const lost = id('lost')
+    for (const pid of [kept, lost]) {
+      expect((await first.sale({ paymentId: pid, amount: usd(900), method: testCard('visa') })).state).toBe('processing')
+      expect(JSON.parse((await first.ledger.get(pid)).request)).toMatchObject({ redacted: true })
+    }
+    broken = false
+    // The router that took the payment still holds the request as given: it re-sends it under the
+    // attempt's key, and the sale is captured once.
+    expect(await first.resolvePayment(kept, true)).toBe(true)
+    expect(await first.get(kept)).toMatchObject({ state: 'captured', captured: 900 })
+    expect(sent).toBe(1)
+    // Another router on the same ledger (a restart, another process) has only the redacted copy: it looks
+    // the payment up, and never re-sends that copy as if it were the request.
+    const second = await createRouter({ config, adapters: { stripe: flaky }, store })
+    await second.resolvePayment(lost, true)
+    expect(sent).toBe(1)
+    expect(env.a.payments().filter((p) => p.paymentId === lost)).toHaveLength(0)
+    expect((await second.get(lost)).state).not.toBe('captured')
+    await store.close()
   })
 
   it('publishes each routing decision on ecom:payments:route and records metrics', async () => {
