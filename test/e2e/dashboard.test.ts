@@ -1,6 +1,8 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer, type Server } from 'node:net'
-import { networkInterfaces } from 'node:os'
+import { networkInterfaces, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, runCli } from '../helpers/cli.js'
 import { app, get, isolatedEnv, startApp, waitFor, type Running } from './start-harness.js'
@@ -70,6 +72,23 @@ describe('the dashboard in the primary', () => {
     expect(table).not.toContain(token)
     expect(r.child.output()).toContain(`dashboard on ${origin}/`)
     expect(r.child.output()).not.toContain(token)
+  })
+
+  it('`ecom status --web --open` hands the same link to the desktop opener, and says so when there is none', async () => {
+    // A stand-in for xdg-open first on PATH: it records the argument it was given.
+    const bin = mkdtempSync(join(tmpdir(), 'ecom-opener-'))
+    const seen = join(bin, 'seen')
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${seen}'\n`, { mode: 0o755 })
+    const opened = await runCli(['status', '--web', '--open', '--port', String(r.port)], { env: { ...env, PATH: `${bin}:${process.env.PATH}` } })
+    expect(opened.code, opened.stderr).toBe(0)
+    expect(opened.stdout.trim()).toBe(link)
+    await waitFor(async () => existsSync(seen) || undefined, 5000)
+    expect(readFileSync(seen, 'utf8')).toBe(link)
+    // No opener at all: the link is still printed, with one line saying to open it by hand.
+    const none = await runCli(['status', '--web', '--open', '--port', String(r.port)], { env: { ...env, PATH: mkdtempSync(join(tmpdir(), 'ecom-empty-path-')) } })
+    expect(none.code).toBe(0)
+    expect(none.stdout.trim()).toBe(link)
+    expect(none.stderr).toContain('could not run xdg-open; open the link above yourself')
   })
 
   it('listens on loopback only by default', async () => {
