@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,6 +41,34 @@ describe('ecom start: supervision', () => {
     } finally {
       await r.stop()
     }
+  })
+
+  it("calls the app's close() after the drain: in every worker on SIGTERM, in the old workers on reload, and in single-process mode", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'ecom-close-')), 'log')
+    const lines = (): string[][] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')) : [])
+    const closeEnv = { ...env, ECOM_TEST_CLOSE_LOG: log }
+    const r = await startApp([app('closes.mjs'), '--workers', '2', '--name', 'closes'], closeEnv, { workers: 2 })
+    const first = (await status(r)).workers.map((w) => w.pid)
+    expect((await r.cli(['reload', '--port', String(r.port)])).code).toBe(0)
+    // Each replaced worker closed its app (the handler's close, then the module's) before it exited.
+    await waitFor(async () => lines().filter((l) => l[0] === 'module-closed').length === 2 || undefined)
+    expect(lines().map((l) => [l[0], Number(l[2])]).sort()).toEqual(
+      [...first.flatMap((pid) => [['app-closed', pid], ['module-closed', pid]])].sort()
+    )
+    const second = (await status(r)).workers.map((w) => w.pid)
+    expect((await r.stop()).code).toBe(0)
+    expect(lines().filter((l) => second.includes(Number(l[2]))).map((l) => l[0]).sort()).toEqual(['app-closed', 'app-closed', 'module-closed', 'module-closed'])
+
+    const single = await startApp([app('closes.mjs'), '--workers', '1', '--name', 'closes1'], closeEnv)
+    const pid = single.child.pid!
+    expect((await single.stop()).code).toBe(0)
+    expect(lines().filter((l) => Number(l[2]) === pid).map((l) => l[0])).toEqual(['app-closed', 'module-closed'])
+  })
+
+  it('exits within the grace period when the app\'s close() never finishes', async () => {
+    const r = await startApp([app('closes.mjs'), '--workers', '2', '--grace', '1s', '--name', 'hangs'], { ...env, ECOM_TEST_CLOSE_LOG: join(mkdtempSync(join(tmpdir(), 'ecom-close-')), 'log'), ECOM_TEST_CLOSE_HANG: '1' }, { workers: 2 })
+    expect((await r.stop()).code).toBe(0)
+    expect(r.child.output()).toContain("the app's close() did not finish within the grace period")
   })
 
   it('rolls the workers on SIGHUP', async () => {

@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http'
 import { extname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { EntryLoadError, EntryShapeError } from '../../errors.js'
+import type { Logger } from '../logger.js'
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx'])
 let tsxRegistered = false
@@ -27,6 +28,19 @@ function has(v: unknown, key: string): boolean {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && isFn((v as Anything)[key])
 }
 
+/** What the entry serves, and how it lets go of what it holds (pools, connections) at shutdown. */
+export interface LoadedApp {
+  handler: RequestListener
+  /** Calls the app's `close()` and the entry module's `close` export, whichever exist, in that order. */
+  close: (() => Promise<void>) | undefined
+}
+
+type Close = () => unknown
+
+function closeOf(v: unknown): Close | undefined {
+  return has(v, 'close') ? () => ((v as Anything).close as Close).call(v) : undefined
+}
+
 /**
  * Turn whatever the entry exported into a Node request listener:
  * - a fastify instance (has `routing` and `ready`): awaited ready, then its router;
@@ -36,29 +50,44 @@ function has(v: unknown, key: string): boolean {
  * - a `http.Server` (has `listeners('request')`): its request listener.
  */
 export async function adaptApp(value: unknown, depth = 0): Promise<RequestListener> {
+  return (await adapt(value, depth)).handler
+}
+
+/** `adaptApp`, plus the adapted app's own `close()` (a fastify instance's, or one on the handler). */
+async function adapt(value: unknown, depth = 0): Promise<{ handler: RequestListener; close: Close | undefined }> {
   if (depth > 3) throw new EntryShapeError('the entry factory returned another factory too many times')
   if (has(value, 'routing') && has(value, 'ready')) {
     const fastify = value as Anything
     await (fastify.ready as () => Promise<unknown>).call(fastify)
-    return fastify.routing as unknown as RequestListener
+    return { handler: fastify.routing as unknown as RequestListener, close: closeOf(fastify) }
   }
   if (has(value, 'callback') && has(value, 'use') && !isFn(value)) {
     const koa = value as Anything
-    return (koa.callback as () => RequestListener).call(koa)
+    return { handler: (koa.callback as () => RequestListener).call(koa), close: closeOf(koa) }
   }
   if (isFn(value)) {
-    if (value.length === 0) return adaptApp(await value(), depth + 1)
-    return value as unknown as RequestListener
+    if (value.length === 0) return adapt(await value(), depth + 1)
+    return { handler: value as unknown as RequestListener, close: closeOf(value) }
   }
   if (has(value, 'listeners') && has(value, 'listen')) {
+    // A server handed over for its listener: ecom listens, so there is nothing of it to close.
     const [listener] = (value as unknown as { listeners(e: string): RequestListener[] }).listeners('request')
-    if (listener) return listener
+    if (listener) return { handler: listener, close: undefined }
   }
   throw new EntryShapeError()
 }
 
-/** Import the entry and adapt its export. Import failures become EntryLoadError with the cause kept. */
+/** Import the entry and adapt its export (see `loadApp`). */
 export async function loadEntry(entry: string): Promise<RequestListener> {
+  return (await loadApp(entry)).handler
+}
+
+/**
+ * Import the entry and adapt its export. Import failures become EntryLoadError with the cause kept. The
+ * result's `close` is the app's `close()` (a fastify instance's, or one set on the handler a factory
+ * returns) followed by the module's own `close` export: ecom calls it once the server has drained.
+ */
+export async function loadApp(entry: string): Promise<LoadedApp> {
   if (TS_EXTENSIONS.has(extname(entry))) await ensureTypeScript()
   let mod: Record<string, unknown>
   try {
@@ -75,11 +104,44 @@ export async function loadEntry(entry: string): Promise<RequestListener> {
   if (candidate === undefined) {
     throw new EntryShapeError(`${entry} exports nothing to serve: export default a handler, an app, or a factory`)
   }
+  let adapted: { handler: RequestListener; close: Close | undefined }
   try {
-    return await adaptApp(candidate)
+    adapted = await adapt(candidate)
   } catch (err) {
     if (err instanceof EntryShapeError) throw err
     throw entryError(entry, 'factory threw', err)
+  }
+  // The module's own `close` export, unless it is the very function already found on the app.
+  const exported = isFn(mod.close) && mod.close !== candidate ? (mod.close as Close) : undefined
+  const closers = [adapted.close, exported].filter((c): c is Close => c !== undefined)
+  const close =
+    closers.length === 0
+      ? undefined
+      : async (): Promise<void> => {
+          // Each runs even if one before it failed; the first failure is reported.
+          let failure: unknown
+          for (const c of closers) await Promise.resolve().then(c).catch((err: unknown) => (failure ??= err))
+          if (failure !== undefined) throw failure
+        }
+  return { handler: adapted.handler, close }
+}
+
+/**
+ * Run an app's `close` after its server has drained, for at most `ms` (at least one second): a close
+ * that fails or hangs is logged, and shutdown goes on without it.
+ */
+export async function closeApp(close: (() => Promise<void>) | undefined, ms: number, logger: Logger): Promise<void> {
+  if (!close) return
+  let timer: NodeJS.Timeout | undefined
+  const limit = Math.max(1000, ms)
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)))
+  try {
+    const r = await Promise.race([close().then(() => 'closed' as const), timedOut])
+    if (r === 'timeout') logger.warn({ ms: limit }, 'the app\'s close() did not finish within the grace period; exiting without it')
+  } catch (err) {
+    logger.error({ err }, 'the app\'s close() failed')
+  } finally {
+    clearTimeout(timer)
   }
 }
 

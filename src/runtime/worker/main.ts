@@ -8,7 +8,7 @@ import { createLazyLogger } from '../logger.js'
 import { httpMetrics } from '../edge/http-metrics.js'
 import type { StartOptions } from '../supervisor/options.js'
 import { isTagged, type MetricsSnapshotReply, type MetricsSnapshotRequest, type DrainCommand, type WorkerFatal, type WorkerStats } from '../supervisor/ipc.js'
-import { loadEntry } from './load-entry.js'
+import { closeApp, loadApp } from './load-entry.js'
 import { EcomServer } from './server.js'
 
 const debug = debuglog('ecom')
@@ -35,13 +35,13 @@ function fatal(err: unknown): void {
 
 async function run(): Promise<void> {
   debug('worker %d (slot %d): modules loaded %dms after process start', process.pid, slot, Math.round(performance.now()))
-  let handler
+  let app
   try {
-    handler = await loadEntry(options.entry)
+    app = await loadApp(options.entry)
   } catch (err) {
     return fatal(err)
   }
-  const server = new EcomServer(handler, {
+  const server = new EcomServer(app.handler, {
     edge: options.edge,
     port: options.port,
     host: options.host,
@@ -75,8 +75,15 @@ async function run(): Promise<void> {
   report()
   setInterval(report, 1000).unref()
 
+  let draining = false
   const drain = (graceMs: number): void => {
-    server.drain(graceMs).then(
+    if (draining) return
+    draining = true
+    const deadline = Date.now() + graceMs
+    // Then the app lets go of what it holds (its close(): pools, database connections), within what is
+    // left of the grace period.
+    const closed = server.drain(graceMs).then(() => closeApp(app.close, deadline - Date.now(), logger))
+    closed.then(
       () => process.exit(0),
       () => process.exit(0)
     )

@@ -4,7 +4,10 @@ import Fastify from 'fastify'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { EntryLoadError, EntryShapeError } from '../../../src/errors.js'
-import { adaptApp, loadEntry } from '../../../src/runtime/worker/load-entry.js'
+import { adaptApp, closeApp, loadApp, loadEntry } from '../../../src/runtime/worker/load-entry.js'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const fixture = (f: string) => fileURLToPath(new URL(`../../fixtures/apps/${f}`, import.meta.url))
 
@@ -81,5 +84,46 @@ describe('loading the entry file', () => {
 
   it('refuses an entry with nothing to serve', async () => {
     await expect(loadEntry(fixture('exports-nothing.mjs'))).rejects.toBeInstanceOf(EntryShapeError)
+  })
+})
+
+describe('closing the app at shutdown', () => {
+  const quiet = { warn: () => {}, error: () => {} } as never
+
+  it("runs the app's close() (here set on the handler a factory returns), then the module's close export", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ecom-close-')), 'log')
+    process.env.ECOM_TEST_CLOSE_LOG = file
+    const app = await loadApp(fixture('closes.mjs'))
+    expect((await call(app.handler)).body).toBe('open')
+    await app.close!()
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['app-closed', 'module-closed'])
+  })
+
+  it('closes a fastify instance the entry exports (its onClose hooks run); a plain handler has nothing to close', async () => {
+    expect((await loadApp(fixture('hello-handler.mjs'))).close).toBeUndefined()
+    const app = Fastify()
+    let closed = false
+    app.addHook('onClose', async () => {
+      closed = true
+    })
+    ;(globalThis as { __ecomFastify?: unknown }).__ecomFastify = app
+    const entry = join(mkdtempSync(join(tmpdir(), 'ecom-fastify-close-')), 'entry.mjs')
+    writeFileSync(entry, 'export default globalThis.__ecomFastify\n')
+    const loaded = await loadApp(entry)
+    expect((await call(loaded.handler)).status).toBe(404)
+    await loaded.close!()
+    expect(closed).toBe(true)
+  })
+
+  it('gives up on a close that does not finish in time, and logs one that throws', async () => {
+    const logged: string[] = []
+    const logger = { warn: (_o: unknown, m: string) => logged.push(m), error: (_o: unknown, m: string) => logged.push(m) } as never
+    // Returns (after the one-second floor) although the close never settles.
+    await closeApp(() => new Promise(() => {}), 0, logger)
+    await closeApp(async () => {
+      throw new Error('pool already gone')
+    }, 1000, logger)
+    await closeApp(undefined, 1000, quiet)
+    expect(logged).toEqual([expect.stringContaining('did not finish'), expect.stringContaining('failed')])
   })
 })
