@@ -1,6 +1,7 @@
 // The example shop: `ecom start examples/shop/index.ts` (or `ecom start examples/shop --sandbox`).
 // A default-exported async factory, run once per worker: open the database (migrate + seed once),
-// build the search indexes, wire payments, and hand ecom a plain Node request handler.
+// build the search indexes, wire payments, and hand ecom a plain Node request handler, with the close()
+// ecom calls once the worker has drained (on stop and on reload).
 import { nativeStatus } from 'ecom/native'
 import { WorkerPool } from 'ecom/runtime'
 import { loadConfig } from './config.js'
@@ -61,7 +62,16 @@ export default async function createShop() {
     .on('GET', '/orders/:id', checkout.get)
     .on('POST', '/webhooks/:provider', webhooks.handle)
 
-  return router.handle
+  // Called by ecom after the drain: stop the sweeper, let deliveries in flight finish, then free the
+  // threads, the keyring's timer and the database connections.
+  const close = async (): Promise<void> => {
+    await payments?.sweeper?.stop()
+    await notifier.close()
+    await pool.close()
+    keyring.close()
+    await orm.close()
+  }
+  return Object.assign(router.handle, { close })
 }
 
 function limit(query: URLSearchParams): number {

@@ -196,4 +196,11 @@ describe('examples/shop through `ecom start`', () => {
     }
     expect(shop.child.output()).not.toContain('@example.com')
   })
+
+  // Last: it stops the shop.
+  it('stops on SIGTERM with exit 0, each worker closing the shop (its close(): sweeper, outbox, pool, database) without a failure', async () => {
+    expect((await shop.stop()).code).toBe(0)
+    expect(shop.child.output()).not.toContain("close() failed")
+    expect(shop.child.output()).not.toContain("close() did not finish")
+  })
 })
