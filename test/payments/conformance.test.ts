@@ -64,12 +64,7 @@ const KITS: Record<ProviderName, Omit<ConformanceKit, 'adapter'>> = {
     forge: tamperBody,
     unknownKeyStatus: 'not_found',
     testCards: {
-      visa: approved,
-      mastercard: approved,
-      declined: { outcome: 'hard_decline', code: 'card_declined' },
-      insufficient_funds: { outcome: 'soft_decline', code: 'insufficient_funds' },
-      expired: { outcome: 'hard_decline', code: 'expired_card' },
-      incorrect_cvc: { outcome: 'hard_decline', code: 'incorrect_cvc' },
+      ...EVERY_KIND_PUBLISHED,
       fraud: { noTestValue: 'Square publishes no fraud test value (its sandbox nonces: ok, declined, cvv, postal code, expiration, already used, verification)' },
       processing_error: { noTestValue: 'Square publishes no processing-error test value' },
     },

@@ -1,4 +1,4 @@
-import { request } from 'node:http'
+import { request, type IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SandboxListenError } from '../../../src/errors.js'
 import { SANDBOX_CREDENTIALS, startSandbox, type Sandbox } from '../../../src/payments/sandbox/server.js'
@@ -108,48 +108,44 @@ describe('payments sandbox server', () => {
     expect(sb.webhooks()).toHaveLength(0)
   })
 
-  it('delivers webhooks to webhookUrl', async () => {
-    const received: string[] = []
+  /**
+   * One sale on a second sandbox whose webhookUrl is `path` on a local receiver; resolves with what
+   * `describe` made of each webhook request the receiver got (waiting up to half a second for one).
+   */
+  async function webhooksTo(path: string, describe: (req: IncomingMessage, body: string) => string): Promise<string[]> {
+    const seen: string[] = []
     const { createServer } = await import('node:http')
     const sink = createServer((req, res) => {
       let b = ''
       req.on('data', (d) => (b += d))
       req.on('end', () => {
-        received.push(`${req.headers['stripe-signature'] ? 'signed' : 'unsigned'}:${JSON.parse(b).type}`)
+        seen.push(describe(req, b))
         res.end()
       })
     })
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()))
     const port = (sink.address() as { port: number }).port
-    const sb2 = await startSandbox({ providers: ['stripe'], webhookUrl: `http://127.0.0.1:${port}/hooks` })
+    const sb2 = await startSandbox({ providers: ['stripe'], webhookUrl: `http://127.0.0.1:${port}${path}` })
     const prev = sb
     sb = sb2
-    await createPi('hook')
-    sb = prev
-    for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
-    expect(received).toEqual(['signed:payment_intent.succeeded'])
+    try {
+      await createPi(`hook-${path}`)
+    } finally {
+      sb = prev
+    }
+    for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
     await sb2.close()
     sink.close()
+    return seen
+  }
+
+  it('delivers webhooks to webhookUrl', async () => {
+    const received = await webhooksTo('/hooks', (req, body) => `${req.headers['stripe-signature'] ? 'signed' : 'unsigned'}:${JSON.parse(body).type}`)
+    expect(received).toEqual(['signed:payment_intent.succeeded'])
   })
 
   it('replaces {provider} in webhookUrl with the provider that sends the webhook', async () => {
-    const paths: string[] = []
-    const { createServer } = await import('node:http')
-    const sink = createServer((req, res) => {
-      paths.push(req.url ?? '')
-      req.resume().on('end', () => res.end())
-    })
-    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()))
-    const port = (sink.address() as { port: number }).port
-    const sb2 = await startSandbox({ providers: ['stripe'], webhookUrl: `http://127.0.0.1:${port}/webhooks/{provider}` })
-    const prev = sb
-    sb = sb2
-    await createPi('placeholder')
-    sb = prev
-    for (let i = 0; i < 50 && paths.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
-    expect(paths).toEqual(['/webhooks/stripe'])
-    await sb2.close()
-    sink.close()
+    expect(await webhooksTo('/webhooks/{provider}', (req) => req.url ?? '')).toEqual(['/webhooks/stripe'])
   })
 
   it('fails with a coded error when the port is taken', async () => {
