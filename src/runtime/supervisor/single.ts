@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js'
 import { httpMetrics } from '../edge/http-metrics.js'
 import { getRegistry, mergeMetrics, snapshotMetrics } from '../metrics.js'
 import { registerNativeMetric } from '../../native/loader.js'
-import { closeApp, loadApp } from '../worker/load-entry.js'
+import { loadApp } from '../worker/load-entry.js'
 import { EcomServer } from '../worker/server.js'
 import type { StartOptions } from './options.js'
 import type { AppStatus, ProcessSnapshot, Supervisor } from './status.js'
@@ -18,7 +18,6 @@ export class SingleSupervisor implements Supervisor {
   readonly #startedAt = Date.now()
   #server: EcomServer | undefined
   #stopping: Promise<void> | undefined
-  #closeApp: (() => Promise<void>) | undefined
   #resolveDone!: () => void
   readonly done: Promise<void>
 
@@ -33,7 +32,6 @@ export class SingleSupervisor implements Supervisor {
     process.env.ECOM_WORKER_ID = '0'
     process.env.ECOM_CLUSTER_SIZE = '1'
     const app = await loadApp(this.#options.entry)
-    this.#closeApp = app.close
     this.#server = new EcomServer(app.handler, {
       edge: this.#options.edge,
       port: this.#options.port,
@@ -41,6 +39,7 @@ export class SingleSupervisor implements Supervisor {
       logger: this.#log,
       store: this.#store,
       metricsText: async () => mergeMetrics([await snapshotMetrics()]),
+      close: app.close,
     })
     await this.#server.listen()
     httpMetrics().register(getRegistry())
@@ -85,10 +84,8 @@ export class SingleSupervisor implements Supervisor {
 
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      const deadline = Date.now() + this.#options.graceMs
       await this.#server?.drain(this.#options.graceMs)
       this.#server?.server.close()
-      await closeApp(this.#closeApp, deadline - Date.now(), this.#log)
       await this.#store.close?.()
       this.#resolveDone()
     })()

@@ -37,6 +37,12 @@ export interface LoadedApp {
 
 type Close = () => unknown
 
+/** What `adapt` makes of an export: the listener, and the app's own close() if it has one. */
+interface Adapted {
+  handler: RequestListener
+  close: Close | undefined
+}
+
 function closeOf(v: unknown): Close | undefined {
   return has(v, 'close') ? () => ((v as Anything).close as Close).call(v) : undefined
 }
@@ -54,7 +60,7 @@ export async function adaptApp(value: unknown, depth = 0): Promise<RequestListen
 }
 
 /** `adaptApp`, plus the adapted app's own `close()` (a fastify instance's, or one on the handler). */
-async function adapt(value: unknown, depth = 0): Promise<{ handler: RequestListener; close: Close | undefined }> {
+async function adapt(value: unknown, depth = 0): Promise<Adapted> {
   if (depth > 3) throw new EntryShapeError('the entry factory returned another factory too many times')
   if (has(value, 'routing') && has(value, 'ready')) {
     const fastify = value as Anything
@@ -104,7 +110,7 @@ export async function loadApp(entry: string): Promise<LoadedApp> {
   if (candidate === undefined) {
     throw new EntryShapeError(`${entry} exports nothing to serve: export default a handler, an app, or a factory`)
   }
-  let adapted: { handler: RequestListener; close: Close | undefined }
+  let adapted: Adapted
   try {
     adapted = await adapt(candidate)
   } catch (err) {

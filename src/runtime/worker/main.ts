@@ -8,7 +8,7 @@ import { createLazyLogger } from '../logger.js'
 import { httpMetrics } from '../edge/http-metrics.js'
 import type { StartOptions } from '../supervisor/options.js'
 import { isTagged, type MetricsSnapshotReply, type MetricsSnapshotRequest, type DrainCommand, type WorkerFatal, type WorkerStats } from '../supervisor/ipc.js'
-import { closeApp, loadApp } from './load-entry.js'
+import { loadApp } from './load-entry.js'
 import { EcomServer } from './server.js'
 
 const debug = debuglog('ecom')
@@ -48,6 +48,7 @@ async function run(): Promise<void> {
     logger,
     store: options.edge.rateLimit ? selectRateLimitStore(options.redis, logger, () => new IpcRateLimitStore()) : null,
     metricsText: async () => (await metrics).requestClusterMetrics(),
+    close: app.close,
   })
   debug('worker %d: entry loaded %dms after process start', process.pid, Math.round(performance.now()))
   try {
@@ -75,15 +76,9 @@ async function run(): Promise<void> {
   report()
   setInterval(report, 1000).unref()
 
-  let draining = false
+  // The drain (and the app's close() after it) runs once, whichever of these asks first.
   const drain = (graceMs: number): void => {
-    if (draining) return
-    draining = true
-    const deadline = Date.now() + graceMs
-    // Then the app lets go of what it holds (its close(): pools, database connections), within what is
-    // left of the grace period.
-    const closed = server.drain(graceMs).then(() => closeApp(app.close, deadline - Date.now(), logger))
-    closed.then(
+    server.drain(graceMs).then(
       () => process.exit(0),
       () => process.exit(0)
     )

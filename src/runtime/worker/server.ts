@@ -3,6 +3,7 @@ import { Server as NetServer } from 'node:net'
 import { ListenError, PortInUseError } from '../../errors.js'
 import { ConnectionTracker } from '../edge/connections.js'
 import { createEdge } from '../edge/edge.js'
+import { closeApp } from './load-entry.js'
 import { EdgeRequest, EdgeResponse } from '../edge/request.js'
 import type { RateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
@@ -15,6 +16,8 @@ export interface ServeOptions {
   logger: Logger
   store: RateLimitStore | null
   metricsText: () => Promise<string>
+  /** The app's own shutdown (`LoadedApp.close`), run by `drain` once the connections are gone. */
+  close?: (() => Promise<void>) | undefined
 }
 
 /**
@@ -84,10 +87,12 @@ export class EcomServer {
 
   /**
    * Leave the rotation and let the connections finish: replies carry `Connection: close`, idle
-   * keep-alive sockets are closed, and whatever is still open when `graceMs` runs out is cut.
+   * keep-alive sockets are closed, and whatever is still open when `graceMs` runs out is cut. Then the
+   * app lets go of what it holds (its close()), within what is left of `graceMs`.
    */
   drain(graceMs: number): Promise<void> {
     this.#drained ??= (async () => {
+      const deadline = Date.now() + graceMs
       // How long a keep-alive socket must have been idle before draining closes it. Closing an idle
       // socket always races a request the client may be sending at that instant, so only sockets that
       // have sat idle for a good while are closed (a busy one gets `Connection: close` instead).
@@ -102,6 +107,7 @@ export class EcomServer {
       await this.connections.whenEmpty()
       clearTimeout(grace)
       this.server.closeAllConnections()
+      await closeApp(this.#options.close, deadline - Date.now(), this.#options.logger)
     })()
     return this.#drained
   }
