@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../logger.js'
+import { lowerHeaderName } from './header-names.js'
 
 /** Per-connection state the edge keeps (see connections.ts). */
 export interface Tracked {
@@ -30,8 +31,19 @@ export class EdgeRequest extends IncomingMessage {
   }
 }
 
-/** The response class of the edge's server, with the bookkeeping fields the edge needs. */
+/**
+ * The response class of the edge's server, with the bookkeeping fields the edge needs. Common header
+ * names are written in lower case (header-names.ts says why).
+ */
 export class EdgeResponse extends ServerResponse<EdgeRequest> {
   conn: Tracked | null = null
   started = 0
+
+  override setHeader(name: string, value: number | string | readonly string[]): this {
+    return super.setHeader(lowerHeaderName(name), value)
+  }
+
+  override appendHeader(name: string, value: string | readonly string[]): this {
+    return super.appendHeader(lowerHeaderName(name), value)
+  }
 }

@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { lowerHeaderName } from '../../../src/runtime/edge/header-names.js'
+import { EdgeRequest, EdgeResponse } from '../../../src/runtime/edge/request.js'
+
+/** One raw HTTP/1.1 exchange, so the test sees the header names exactly as they went on the wire. */
+function rawGet(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+    let text = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (d: string) => (text += d))
+    socket.on('end', () => resolve(text))
+    socket.on('error', reject)
+  })
+}
+
+let server: Server | undefined
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())))
+
+describe('response header names', () => {
+  it('maps the usual spelling of common names to lower case and leaves other names as given', () => {
+    expect(lowerHeaderName('Content-Type')).toBe('content-type')
+    expect(lowerHeaderName('ETag')).toBe('etag')
+    expect(lowerHeaderName('content-type')).toBe('content-type')
+    expect(lowerHeaderName('X-My-Thing')).toBe('X-My-Thing')
+    expect(lowerHeaderName('CoNtEnT-TyPe')).toBe('CoNtEnT-TyPe')
+  })
+
+  it('go on the wire in lower case for common names, as given otherwise; reads stay case-insensitive', async () => {
+    const seen: Record<string, unknown> = {}
+    server = createServer({ IncomingMessage: EdgeRequest, ServerResponse: EdgeResponse }, (_req, res) => {
+      res.setHeader('Content-Type', 'text/plain')
+      res.setHeader('X-My-Thing', '1')
+      res.appendHeader('Set-Cookie', 'a=1')
+      res.appendHeader('Set-Cookie', 'b=2')
+      seen.type = res.getHeader('content-type')
+      seen.cookies = res.getHeader('SET-COOKIE')
+      seen.names = res.getHeaderNames()
+      res.end('ok')
+    })
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
+    const text = await rawGet((server.address() as AddressInfo).port)
+    const head = text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n')
+    expect(head[0]).toBe('HTTP/1.1 200 OK')
+    expect(head).toContain('content-type: text/plain')
+    expect(head).toContain('X-My-Thing: 1')
+    expect(head.filter((l) => l.startsWith('set-cookie: '))).toEqual(['set-cookie: a=1', 'set-cookie: b=2'])
+    expect(head.some((l) => l.startsWith('Content-Type'))).toBe(false)
+    expect(seen).toEqual({ type: 'text/plain', cookies: ['a=1', 'b=2'], names: ['content-type', 'x-my-thing', 'set-cookie'] })
+  })
+})
