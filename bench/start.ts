@@ -280,6 +280,9 @@ export const suite: BenchSuite = {
     try {
       g2.push(await serverContender('ecom edge (rate limit + metrics)', ecomArgs('hello-handler.mjs', '--workers', '1', '--rate-limit', '1000000000/1m')))
       g2.push(await serverContender('bare node:http', [join(apps, 'hello-server.cjs')]))
+      // Context, not a target: ecom's edge writes `Content-Type` in lower case, which node:http handles
+      // for less; this is bare node:http with the app itself doing that, so what the edge costs shows.
+      g2.push(await serverContender('bare node:http, header name in lower case', [join(apps, 'hello-server-lower.cjs')]))
       g2.push(await serverContender('fastify + @fastify/rate-limit', [join(apps, 'fastify-rate-limit.cjs')]))
       await interleaved(g2)
     } finally {
