@@ -22,6 +22,7 @@ interface StartFlags {
   healthPath?: string
   readyPath?: string
   accessLog?: boolean
+  preserveHeaderCase?: boolean
   verbose?: boolean
   redis?: string
   redisFail?: string
@@ -57,6 +58,7 @@ export function register(program: Command): void {
     .option('--health-path <path>', 'liveness endpoint (default: /healthz)')
     .option('--ready-path <path>', 'readiness endpoint (default: /readyz)')
     .option('--access-log', 'log every request')
+    .option('--preserve-header-case', 'send response header names as the app spelled them (default: common ones in lower case)')
     // scale-out hook (issue 7): docs/scale-out.md
     .option('--redis <url>', 'keep the rate-limit quota in Redis, shared by every instance using the same URL and prefix')
     .option('--redis-fail <mode>', 'while Redis is unreachable: "open" lets requests through, "closed" answers 503 (default: open)')
@@ -89,6 +91,7 @@ export function register(program: Command): void {
         healthPath: flags.healthPath,
         readyPath: flags.readyPath,
         accessLog: flags.accessLog,
+        preserveHeaderCase: flags.preserveHeaderCase,
         verbose,
         redis: flags.redis,
         redisFailMode: flags.redisFail,

@@ -11,6 +11,14 @@ function rawSocket(port: number): Promise<Socket> {
   })
 }
 
+/** The response head of one raw GET, header names exactly as they came over the wire. */
+async function rawHead(port: number, path: string): Promise<string[]> {
+  const s = await rawSocket(port)
+  s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+  const { data } = await readUntilClose(s, 5000)
+  return data.slice(0, data.indexOf('\r\n\r\n')).split('\r\n')
+}
+
 /** Everything the server sends until it closes the socket (or `ms` passes). */
 function readUntilClose(s: Socket, ms: number): Promise<{ data: string; closed: boolean }> {
   return new Promise((resolve) => {
@@ -29,7 +37,7 @@ function readUntilClose(s: Socket, ms: number): Promise<{ data: string; closed: 
 describe('the edge: rate limit shared by 2 workers', () => {
   let r: Running
   beforeAll(async () => {
-    r = await startApp([app('plain.mjs'), '--workers', '2', '--rate-limit', '10/1m', '--name', 'rl'], env, { workers: 2 })
+    r = await startApp([app('plain.mjs'), '--workers', '2', '--rate-limit', '10/1m', '--name', 'rl', '--preserve-header-case'], env, { workers: 2 })
   })
   afterAll(async () => {
     await r?.stop()
@@ -56,6 +64,11 @@ describe('the edge: rate limit shared by 2 workers', () => {
   it('ignores X-Forwarded-For without --trust-proxy', async () => {
     const res = await get(`${r.url}/`, { headers: { 'X-Forwarded-For': '203.0.113.7' } })
     expect(res.status).toBe(429)
+  })
+
+  it('sends header names as spelled with --preserve-header-case', async () => {
+    const head = await rawHead(r.port, '/healthz')
+    expect(head).toContain('Content-Type: application/json')
   })
 
   it('does not rate-limit the health endpoints', async () => {
@@ -175,6 +188,10 @@ describe('the edge: limits and timeouts (single process)', () => {
     const line = r.child.output().split('\n').find((l) => l.includes('logged from the handler'))
     expect(line).toBeDefined()
     expect(JSON.parse(line!)).toMatchObject({ reqId: 'log-check-1', route: '/log', level: 30 })
+  })
+
+  it('sends common header names in lower case by default, the app\'s and its own', async () => {
+    expect(await rawHead(r.port, '/healthz')).toContain('content-type: application/json')
   })
 
   it('serves /healthz, /readyz and single-process /metrics', async () => {

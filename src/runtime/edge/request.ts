@@ -32,13 +32,16 @@ export class EdgeRequest extends IncomingMessage {
 }
 
 /**
- * The response class of the edge's server, with the bookkeeping fields the edge needs. Common header
- * names are written in lower case (header-names.ts says why).
+ * The response class of the edge's server with `--preserve-header-case`: the bookkeeping fields the
+ * edge needs, and header names as the app spelled them.
  */
 export class EdgeResponse extends ServerResponse<EdgeRequest> {
   conn: Tracked | null = null
   started = 0
+}
 
+/** The edge's default response class: common header names go out in lower case (header-names.ts says why). */
+export class LowerCaseEdgeResponse extends EdgeResponse {
   override setHeader(name: string, value: number | string | readonly string[]): this {
     return super.setHeader(lowerHeaderName(name), value)
   }

@@ -30,6 +30,12 @@ export interface EdgeOptions {
   readyPath: string
   /** Log every request at info level. @default false */
   accessLog: boolean
+  /**
+   * Send every response header name exactly as the app spelled it. By default the usual spelling of
+   * common names (`Content-Type`) goes out in lower case, which node:http handles for less
+   * (docs/start.md, "The hardened edge"). @default false
+   */
+  preserveHeaderCase: boolean
 }
 
 /** `--sandbox`: the payment sandbox as a supervised sidecar. */
@@ -87,6 +93,7 @@ export const EDGE_DEFAULTS: EdgeOptions = {
   healthPath: '/healthz',
   readyPath: '/readyz',
   accessLog: false,
+  preserveHeaderCase: false,
 }
 
 export const START_DEFAULTS = {
@@ -122,6 +129,7 @@ export interface StartInput {
   healthPath?: string
   readyPath?: string
   accessLog?: boolean
+  preserveHeaderCase?: boolean
   /** scale-out hook (issue 7) */
   redis?: string
   redisFailMode?: string
@@ -260,6 +268,7 @@ export function resolveStartOptions(input: StartInput): StartOptions {
     healthPath: input.healthPath === undefined ? EDGE_DEFAULTS.healthPath : parsePath(input.healthPath, 'options.healthPath'),
     readyPath: input.readyPath === undefined ? EDGE_DEFAULTS.readyPath : parsePath(input.readyPath, 'options.readyPath'),
     accessLog: input.accessLog ?? EDGE_DEFAULTS.accessLog,
+    preserveHeaderCase: input.preserveHeaderCase ?? EDGE_DEFAULTS.preserveHeaderCase,
   }
   // Node would answer a timed-out request only after the headers timeout; keep them in a sane order.
   if (edge.requestTimeoutMs !== 0 && edge.headersTimeoutMs > edge.requestTimeoutMs) {

@@ -4,7 +4,7 @@ import { ListenError, PortInUseError } from '../../errors.js'
 import { ConnectionTracker } from '../edge/connections.js'
 import { createEdge } from '../edge/edge.js'
 import { closeApp } from './load-entry.js'
-import { EdgeRequest, EdgeResponse } from '../edge/request.js'
+import { EdgeRequest, EdgeResponse, LowerCaseEdgeResponse } from '../edge/request.js'
 import type { RateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
 import type { EdgeOptions } from '../supervisor/options.js'
@@ -48,7 +48,7 @@ export class EcomServer {
     this.server = createServer<typeof EdgeRequest, typeof EdgeResponse>(
       {
         IncomingMessage: EdgeRequest,
-        ServerResponse: EdgeResponse,
+        ServerResponse: edge.preserveHeaderCase ? EdgeResponse : LowerCaseEdgeResponse,
         headersTimeout: edge.headersTimeoutMs,
         requestTimeout: edge.requestTimeoutMs,
         maxHeaderSize: edge.maxHeaderSize,
