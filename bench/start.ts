@@ -26,9 +26,8 @@ const apps = join(root, 'test/fixtures/apps')
 const ECOM = join(root, 'bin/ecom.js')
 const PM2 = join(root, 'node_modules/pm2/bin/pm2')
 const SECONDS = Number(process.env.ECOM_BENCH_SECONDS ?? 3)
-// Two workers and autocannon share this machine's two cores, so one round of a cluster moves by up to
-// a tenth; the median of 15 settles within a few percent where 7 did not (0.96x and 1.09x of pm2 in
-// two runs of the same code).
+// Two workers and autocannon share this machine's two cores, so one 3 s round of a cluster can land
+// anywhere in 47-58k req/s; more rounds narrow the median's error (about by the square root).
 const ROUNDS = Number(process.env.ECOM_BENCH_ROUNDS ?? 15)
 const CONNECTIONS = 50
 
