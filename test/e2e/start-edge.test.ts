@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rawHead } from '../helpers/raw-http.js'
 import { app, get, isolatedEnv, sleep, startApp, type Running } from './start-harness.js'
 
 const env = isolatedEnv()
@@ -9,14 +10,6 @@ function rawSocket(port: number): Promise<Socket> {
     const s = connect(port, '127.0.0.1', () => resolve(s))
     s.on('error', reject)
   })
-}
-
-/** The response head of one raw GET, header names exactly as they came over the wire. */
-async function rawHead(port: number, path: string): Promise<string[]> {
-  const s = await rawSocket(port)
-  s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
-  const { data } = await readUntilClose(s, 5000)
-  return data.slice(0, data.indexOf('\r\n\r\n')).split('\r\n')
 }
 
 /** Everything the server sends until it closes the socket (or `ms` passes). */
@@ -190,7 +183,7 @@ describe('the edge: limits and timeouts (single process)', () => {
     expect(JSON.parse(line!)).toMatchObject({ reqId: 'log-check-1', route: '/log', level: 30 })
   })
 
-  it('sends common header names in lower case by default, the app\'s and its own', async () => {
+  it('sends common header names in lower case by default (here on the edge\'s own /healthz answer)', async () => {
     expect(await rawHead(r.port, '/healthz')).toContain('content-type: application/json')
   })
 

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { lowerHeaderName } from '../../../src/runtime/edge/header-names.js'
 import { EdgeRequest, EdgeResponse, LowerCaseEdgeResponse } from '../../../src/runtime/edge/request.js'
+import { rawHead } from '../../helpers/raw-http.js'
 
 /** A server on the edge's classes whose handler sets headers the way apps do; the head as sent. */
 async function headOf(Response: typeof EdgeResponse, seen: Record<string, unknown> = {}): Promise<string[]> {
@@ -17,20 +18,7 @@ async function headOf(Response: typeof EdgeResponse, seen: Record<string, unknow
     res.end('ok')
   })
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
-  const text = await rawGet((server.address() as AddressInfo).port)
-  return text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n')
-}
-
-/** One raw HTTP/1.1 exchange, so the test sees the header names exactly as they went on the wire. */
-function rawGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
-    let text = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (d: string) => (text += d))
-    socket.on('end', () => resolve(text))
-    socket.on('error', reject)
-  })
+  return rawHead((server.address() as AddressInfo).port)
 }
 
 let server: Server | undefined
