@@ -84,15 +84,16 @@ async function timed(fn: () => Promise<void>): Promise<[number, number]> {
   return [ms, c.user + c.system]
 }
 
-/**
- * `n` calls of each side in strict rotation (who goes first rotates too), so drift and other tenants of
- * the machine hit every side alike. Per side: the wall times (ms) and the mean CPU per call (µs).
- */
+/** One side of an interleaved comparison: its wall times (ms) and its mean CPU per call (µs). */
 interface Side {
   ms: number[]
   cpu: number
 }
 
+/**
+ * `n` calls of each side in strict rotation (who goes first rotates too), so drift and other tenants of
+ * the machine hit every side alike.
+ */
 async function interleaved(n: number, sides: Array<() => Promise<void>>): Promise<Side[]> {
   const out = sides.map(() => ({ ms: [] as number[], cpu: 0 }))
   for (let i = 0; i < n; i++) {
