@@ -105,6 +105,40 @@ describe('HttpClient', () => {
     })
   })
 
+  it('aborts an attempt at its deadline, however the answer trickles in, and retries it when it may', async () => {
+    // A body that keeps coming (a chunk every 50 ms, 50 s in all): never a gap long enough for
+    // bodyTimeout, so only the deadline ends the attempt before the test's own timeout.
+    const trickle = await serve((_q, res) => {
+      res.writeHead(200, { 'content-length': '1000' })
+      const t = setInterval(() => res.write('x'), 50)
+      res.on('close', () => clearInterval(t))
+    })
+    const c = client({ retries: 1 })
+    const err = await c.request(trickle.url, { timeout: 300, bodyTimeout: 5000 }).catch((e: unknown) => e)
+    expect(err).toMatchObject({
+      code: 'ECOM_ERR_HTTP_TIMEOUT', message: expect.stringMatching(/within 300 ms/), details: { phase: 'deadline' },
+      cause: { name: 'TimeoutError', code: 'ETIMEDOUT' },
+    })
+    expect(trickle.hits).toBe(2) // a GET: the timed-out attempt is retried once
+    // The deadline is per attempt and cleared with it: a fast answer is not aborted later.
+    const fast = await serve(ok)
+    expect((await c.request(fast.url, { timeout: 50 })).text()).toBe('ok')
+    await new Promise((r) => setTimeout(r, 100))
+    await expect(c.request(fast.url, { timeout: 0 })).rejects.toMatchObject({ code: 'ECOM_ERR_INVALID_OPTION' })
+  })
+
+  it("rejects with the caller's abort reason, before or during the call", async () => {
+    const hang = await serve(() => {})
+    const c = client({ retries: 2 })
+    const ac = new AbortController()
+    const pending = c.request(hang.url, { signal: ac.signal })
+    setTimeout(() => ac.abort(new Error('caller gave up')), 100)
+    await expect(pending).rejects.toThrow('caller gave up')
+    expect(hang.hits).toBe(1) // an abort is not retried
+    await expect(c.request(hang.url, { signal: AbortSignal.abort(new Error('already')) })).rejects.toThrow('already')
+    expect(hang.hits).toBe(1) // an aborted signal sends nothing
+  })
+
   it('times out a connect that does not complete (here: a DNS server that never answers)', async () => {
     // undici's connect timeout covers the lookup our resolver does inside net.connect.
     const dns = await startDnsServer({ 'blackhole.ecom.test': { A: 'timeout', AAAA: 'timeout' } })

@@ -36,39 +36,21 @@ export interface PooledRequest {
 
 /**
  * One request, never retried; transport errors rethrown as undici raised them (see above). The
- * deadline is an abort as well as the pool's header/body timeouts: undici checks those on a coarse
- * (about one second) clock, and payment timeouts are often shorter. A deadline that passes is an
- * `ETIMEDOUT` `TimeoutError`: ambiguous to the classifiers (it may fire while connecting, when nothing
- * was sent; ambiguous is the safe side of that line).
- *
- * The deadline is one AbortController and one timer cleared when the call ends, not
- * `AbortSignal.timeout()`: that costs about three times as much per call, and its timer cannot be
- * cleared, so every call left a live timer and signal behind for the whole timeout (seconds of them
- * at checkout rates), each firing an abort nobody listens to any more.
+ * deadline is the client's per-attempt `timeout` as well as the pool's header/body timeouts: undici
+ * checks those on a coarse (about one second) clock, and payment timeouts are often shorter. A
+ * deadline that passes is an `ETIMEDOUT` `TimeoutError`: ambiguous to the classifiers (it may fire
+ * while connecting, when nothing was sent; ambiguous is the safe side of that line).
  */
 export async function sendPooled(client: HttpClient, url: string, req: PooledRequest): Promise<HttpResponse> {
-  let deadline: AbortController | undefined
-  let timer: NodeJS.Timeout | undefined
-  let signal = req.signal
-  if (req.timeoutMs !== undefined) {
-    const c = (deadline = new AbortController())
-    timer = setTimeout(() => c.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), req.timeoutMs)
-    signal = req.signal ? AbortSignal.any([req.signal, c.signal]) : c.signal
-  }
   try {
     const options: RequestOptions = { method: req.method, headers: req.headers, retries: 0 }
     if (req.body !== undefined && req.body.length > 0) options.body = req.body
-    if (req.timeoutMs !== undefined) options.headersTimeout = options.bodyTimeout = req.timeoutMs
-    if (signal) options.signal = signal
+    if (req.timeoutMs !== undefined) options.timeout = options.headersTimeout = options.bodyTimeout = req.timeoutMs
+    if (req.signal) options.signal = req.signal
     return await client.request(url, options)
   } catch (err) {
-    if (deadline?.signal.aborted && !req.signal?.aborted) {
-      throw Object.assign(new Error(`no answer from ${new URL(url).origin} within ${req.timeoutMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT', cause: err })
-    }
     if ((err instanceof HttpTimeoutError || err instanceof HttpConnectionError) && err.cause !== undefined) throw err.cause
     throw err
-  } finally {
-    clearTimeout(timer)
   }
 }
 
