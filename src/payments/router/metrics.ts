@@ -1,27 +1,23 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { getRegistry } from '../../runtime/metrics.js'
+import { FastCounter, FastHistogram } from '../../runtime/worker-pool/metrics.js'
 
 function once<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make()
 }
 
-/** The payments metrics, registered once in the process registry. */
+/**
+ * The payments metrics, registered once in the process registry. The three every checkout touches
+ * (attempts, duration, results) are the toolkit's label-hash-free kinds, as the HTTP client's are;
+ * the rest are plain prom-client metrics.
+ */
 export function paymentsMetrics(registry: Registry = getRegistry()) {
   const registers = [registry]
   return {
-    attempts: once(registry, 'ecom_payments_attempts_total', () => new Counter({
-      name: 'ecom_payments_attempts_total',
-      help: 'Provider calls by provider, operation and outcome class',
-      labelNames: ['provider', 'operation', 'outcome'] as const,
-      registers,
-    })),
-    duration: once(registry, 'ecom_payments_provider_duration_seconds', () => new Histogram({
-      name: 'ecom_payments_provider_duration_seconds',
-      help: 'Provider call duration',
-      labelNames: ['provider', 'operation'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    })),
+    attempts: FastCounter.register(registry, 'ecom_payments_attempts_total', 'Provider calls by provider, operation and outcome class',
+      ['provider', 'operation', 'outcome']),
+    duration: FastHistogram.register(registry, 'ecom_payments_provider_duration_seconds', 'Provider call duration',
+      ['provider', 'operation'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     breaker: once(registry, 'ecom_payments_breaker_state', () => new Gauge({
       name: 'ecom_payments_breaker_state',
       help: 'Circuit breaker per provider: 0 closed, 1 half open, 2 open',
@@ -34,12 +30,7 @@ export function paymentsMetrics(registry: Registry = getRegistry()) {
       labelNames: ['provider', 'reason'] as const,
       registers,
     })),
-    results: once(registry, 'ecom_payments_results_total', () => new Counter({
-      name: 'ecom_payments_results_total',
-      help: 'Payments answered, by state',
-      labelNames: ['state'] as const,
-      registers,
-    })),
+    results: FastCounter.register(registry, 'ecom_payments_results_total', 'Payments answered, by state', ['state']),
     reconciliations: once(registry, 'ecom_payments_reconciliations_total', () => new Counter({
       name: 'ecom_payments_reconciliations_total',
       help: 'Extra provider successes voided or refunded (late success after failover), and ambiguous attempts resolved',

@@ -189,7 +189,7 @@ export class PaymentRouter {
       this.#publishRoute(areq.paymentId, ranked, order)
       if (order.length === 0) {
         const failed = await this.ledger.transition(payment.id, 'failed', { outcome: 'technical_failure', code: 'provider_unavailable' })
-        this.#metrics.results.inc({ state: 'failed' })
+        this.#metrics.results.labels('failed').inc()
         throw new NoEligibleProviderError(`no provider is eligible for payment ${req.paymentId} (rules, method tokens or open breakers)`, {
           details: { paymentId: req.paymentId, result: this.#result(failed, false) },
         })
@@ -197,7 +197,7 @@ export class PaymentRouter {
       const r = await this.#runAttempts(payment, areq, order, attempt)
       // Settled here: no replay will need the original any more (a `processing` one keeps it).
       if (r.state !== 'processing' && r.state !== 'pending') this.#originals.delete(areq.paymentId)
-      this.#metrics.results.inc({ state: r.state })
+      this.#metrics.results.labels(r.state).inc()
       return r
     })
   }
@@ -303,8 +303,8 @@ export class PaymentRouter {
     const b = this.#breakers.get(provider)
     if (healthy) b?.success()
     else b?.failure()
-    this.#metrics.attempts.inc({ provider, operation, outcome: res.outcome })
-    this.#metrics.duration.observe({ provider, operation }, ms / 1000)
+    this.#metrics.attempts.labels(provider, operation, res.outcome).inc()
+    this.#metrics.duration.labels(provider, operation).observe(ms / 1000)
     return res
   }
 
