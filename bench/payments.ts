@@ -107,6 +107,13 @@ async function interleaved(n: number, sides: Array<() => Promise<void>>): Promis
   return out.map((s) => ({ ms: s.ms, cpu: s.cpu / n }))
 }
 
+/**
+ * Calls of each side before a pair is timed. A checkout server runs hot; after 300 calls the JIT was
+ * still at work (the first pair's CPU per call, both sides, was 60 to 100 µs above the same calls
+ * after 2,000), so the first pair measured start-up more than checkout.
+ */
+const WARMUP = 2000
+
 async function checkout(): Promise<BenchRow[]> {
   const a = await startSandbox({ providers: ['stripe'] })
   const b = await startSandbox({ providers: ['stripe'] })
@@ -148,10 +155,10 @@ async function checkout(): Promise<BenchRow[]> {
     )
     if (pi.status !== 'succeeded') throw new Error('bench: direct sale failed')
   }
-  await interleaved(300, [viaRouter, viaSdk])
+  await interleaved(WARMUP, [viaRouter, viaSdk])
   const [mainRouter, mainSdk] = (await interleaved(N, [viaRouter, viaSdk])) as [Side, Side]
   // Its own pairing, so the target pair above runs exactly as it always did.
-  await interleaved(300, [viaRouter, viaAdapter])
+  await interleaved(WARMUP, [viaRouter, viaAdapter])
   const [ownRouter, ownAdapter] = (await interleaved(N, [viaRouter, viaAdapter])) as [Side, Side]
   // Primary outage: the breaker opens after 3 failovers, then checkouts go straight to the secondary.
   a.setFaults('stripe', { outage: true })
@@ -161,7 +168,7 @@ async function checkout(): Promise<BenchRow[]> {
   // the outage router's so both see the same machine.
   const healthyRouter = await createRouter({ config: { providers: { stripe: {}, square: {} } }, adapters: { stripe: stripeC, square: stripeB } })
   const viaHealthy = () => sale(healthyRouter, 'h')
-  await interleaved(300, [viaRouter, viaHealthy])
+  await interleaved(WARMUP, [viaRouter, viaHealthy])
   const [outRouter, outHealthy] = (await interleaved(N, [viaRouter, viaHealthy])) as [Side, Side]
   if (router.breakerState('stripe') !== 'open' || healthyRouter.breakerState('stripe') !== 'closed') throw new Error('bench: breaker states changed')
   await router.close()
