@@ -39,10 +39,13 @@ export function feeFor(config: RouterConfig, provider: ProviderName, req: Author
 export function eligible(input: RouteInput): ProviderName[] {
   const { req, config } = input
   const listed = Object.keys(config.providers) as ProviderName[]
-  const byPriority = listed
-    .map((name, index) => ({ name, index, p: config.providers[name]!.priority ?? index }))
-    .sort((a, b) => a.p - b.p || a.index - b.index)
-    .map((x) => x.name)
+  // Without a `priority` anywhere the order is the listed one: no sort (it runs on every checkout).
+  const byPriority = listed.some((name) => config.providers[name]!.priority !== undefined)
+    ? listed
+        .map((name, index) => ({ name, index, p: config.providers[name]!.priority ?? index }))
+        .sort((a, b) => a.p - b.p || a.index - b.index)
+        .map((x) => x.name)
+    : listed
   let set = byPriority.filter((n) => config.providers[n]!.enabled && req.method.tokens[n] !== undefined)
   for (const rule of config.rules) {
     if (!ruleMatches(rule, req)) continue

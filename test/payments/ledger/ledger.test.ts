@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { IllegalTransitionError, PaymentConflictError } from '../../../src/errors.js'
-import { Ledger, attemptKey } from '../../../src/payments/ledger/ledger.js'
+import { Ledger, attemptKey, requestHash } from '../../../src/payments/ledger/ledger.js'
 import { InProcessLock } from '../../../src/payments/ledger/lock.js'
 import { createSqliteStore } from '../../../src/payments/ledger/sqlite-store.js'
 import { testCard } from '../../../src/payments/sandbox/test-cards.js'
@@ -13,6 +14,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const req = (paymentId: string, amount = 1000) => ({ paymentId, amount: { amount, currency: 'USD' }, method: testCard('visa'), capture: true })
 
 describe('ledger', () => {
+  it('hashes a request the same whatever order its tokens were given in, and as it always has', () => {
+    const tokens = { stripe: 'pm_card_visa', adyen: { type: 'scheme', number: '4111111111111111' }, square: 'cnon:card-nonce-ok', braintree: 'fake-valid-nonce' }
+    const base = { paymentId: 'h', amount: { amount: 1999, currency: 'USD' }, capture: true }
+    const h = requestHash({ ...base, method: { type: 'card', tokens } } as never)
+    const reversed = Object.fromEntries(Object.entries(tokens).reverse())
+    expect(requestHash({ ...base, method: { type: 'card', tokens: reversed } } as never)).toBe(h)
+    // The digest stored in existing ledgers (sha256 of the amount, currency, capture flag and the tokens
+    // by provider name): a payment id resubmitted after an upgrade still matches its first request.
+    expect(h).toBe(createHash('sha256').update(JSON.stringify([1999, 'USD', true, [
+      ['adyen', tokens.adyen], ['braintree', tokens.braintree], ['square', tokens.square], ['stripe', tokens.stripe],
+    ]])).digest('hex'))
+    expect(requestHash({ ...base, method: { type: 'card', tokens: { ...tokens, stripe: 'pm_card_mastercard' } } } as never)).not.toBe(h)
+  })
+
   it('records the payment and each attempt with its key before any call, durably in the SQLite file', async () => {
     const file = join(dir, 'a.db')
     const ledger = new Ledger(await createSqliteStore({ filename: file }))
