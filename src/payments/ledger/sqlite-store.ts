@@ -49,6 +49,24 @@ function bindRow<T>(row: T, keys: ReadonlyArray<keyof T>): unknown[] {
   return out
 }
 
+/** A prepared UPDATE for one patch shape: its columns in order, and the number of states it may start from. */
+interface Shape {
+  readonly keys: readonly string[]
+  readonly states: number
+  readonly st: { run(args: unknown[]): { changes: number } }
+}
+
+function shapeOf(shapes: Shape[], keys: readonly string[], states: number, prepare: () => Shape['st']): Shape['st'] {
+  next: for (const s of shapes) {
+    if (s.states !== states || s.keys.length !== keys.length) continue
+    for (let i = 0; i < keys.length; i++) if (s.keys[i] !== keys[i]) continue next
+    return s.st
+  }
+  const st = prepare()
+  shapes.push({ keys, states, st })
+  return st
+}
+
 function fromDb<T>(row: Record<string, unknown>, cols: Array<[keyof T, string]>): T {
   const out: Record<string, unknown> = {}
   for (const [k, c] of cols) out[k as string] = row[c]
@@ -118,22 +136,27 @@ export async function createSqliteStore(options: SqliteStoreOptions = {}): Promi
     if (!st) updCache.set(shape, (st = db.prepare(sql())))
     return st
   }
-  // An update's statement and bindings, by the shape of the patch (which columns).
+  // An update's statement and bindings, by the shape of the patch (which columns, in which order, and
+  // how many states it may start from). A shape is found by comparing the patch's keys with the few
+  // known ones, not by building a string key for a map on every update.
+  const pShapes: Shape[] = []
+  const aShapes: Shape[] = []
   const paymentUpdate = (id: string, fromState: PaymentState, patch: Partial<PaymentRow>) => {
     const keys = Object.keys(patch) as Array<keyof PaymentRow>
-    const st = prepared(`p:${keys.join(',')}`, () => `UPDATE ${P} SET ${keys.map((k) => `${P_COL.get(k)} = ?`).join(', ')} WHERE id = ? AND state = ?`)
+    const st = shapeOf(pShapes, keys, 1, () => db.prepare(`UPDATE ${P} SET ${keys.map((k) => `${P_COL.get(k)} = ?`).join(', ')} WHERE id = ? AND state = ?`))
     const args = bindRow(patch, keys)
     args.push(id, fromState)
     return st.run(args).changes === 1
   }
   const attemptUpdate = (key: string, fromStates: readonly AttemptState[], patch: Partial<AttemptRow>) => {
     const keys = Object.keys(patch) as Array<keyof AttemptRow>
-    const st = prepared(
-      `a:${keys.join(',')}:${fromStates.length}`,
-      () => `UPDATE ${A} SET ${keys.map((k) => `${A_COL.get(k)} = ?`).join(', ')} WHERE idempotency_key = ? AND state IN (${fromStates.map(() => '?').join(',')})`
+    const n = fromStates.length
+    const st = shapeOf(aShapes, keys, n, () =>
+      db.prepare(`UPDATE ${A} SET ${keys.map((k) => `${A_COL.get(k)} = ?`).join(', ')} WHERE idempotency_key = ? AND state IN (${fromStates.map(() => '?').join(',')})`)
     )
     const args = bindRow(patch, keys)
-    args.push(key, ...fromStates)
+    args.push(key)
+    for (let i = 0; i < n; i++) args.push(fromStates[i])
     return st.run(args).changes === 1
   }
   // One IMMEDIATE transaction each (the write lock taken up front, so busy_timeout applies): one commit.
