@@ -17,7 +17,7 @@ import { tokenize } from '../src/native/tokenizer.js'
 import { VectorIndex } from '../src/native/vector-index.js'
 import { clustered } from '../test/native/fixtures/clustered.js'
 import { QUERIES, products } from '../test/native/fixtures/products.js'
-import type { BenchRow, BenchSuite } from './util.js'
+import { median, type BenchRow, type BenchSuite } from './util.js'
 
 const N = Number(process.env.ECOM_BENCH_HNSW_N ?? 100_000)
 const DIM = 128
@@ -100,7 +100,6 @@ async function hnswRows(): Promise<BenchRow[]> {
   us.save(usFile)
 
   const hnQueries = Array.from({ length: NQ }, (_, q) => rowsOf(set.queries, q))
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!
   for (const ef of EFS) {
     const group = `HNSW search, 1 thread, k=10, ef=${ef} (queries per CPU second)`
     // usearch fixes expansion_search at construction: load the same saved graph with this ef.

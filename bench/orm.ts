@@ -14,7 +14,7 @@ import {
   type OrmName,
   type SequelizeAdapter,
 } from '../src/public/orm.js'
-import type { BenchRow, BenchSuite } from './util.js'
+import { median, type BenchRow, type BenchSuite } from './util.js'
 
 const require = createRequire(import.meta.url)
 const MS = Number(process.env.ECOM_BENCH_MS ?? 150)
@@ -38,10 +38,6 @@ async function opsPerCpuSecond(fn: () => unknown, ms: number): Promise<number> {
   return (n * 1e6) / (cpu.user + cpu.system)
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
 const SEED = 1000
 
 const schema = defineSchema({

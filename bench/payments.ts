@@ -5,7 +5,7 @@ import { createAdapter } from '../src/payments/providers/index.js'
 import { createRouter } from '../src/payments/router/router.js'
 import { startSandbox } from '../src/payments/sandbox/server.js'
 import { testCard } from '../src/payments/sandbox/test-cards.js'
-import { percentile, type BenchRow, type BenchSuite } from './util.js'
+import { median, percentile, type BenchRow, type BenchSuite } from './util.js'
 
 const ALL: ProviderName[] = ['stripe', 'square', 'adyen', 'braintree']
 
@@ -112,12 +112,6 @@ interface RoundsSide {
   p99: number[]
   p50: number[]
   cpu: number
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 /**

@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { BenchRow, BenchSuite } from './util.js'
+import { median, type BenchRow, type BenchSuite } from './util.js'
 
 interface AutocannonResult {
   requests: { average: number; total: number }
@@ -136,12 +136,6 @@ interface Contender {
   rps: number[]
   /** CPU milliseconds the process tree spent per 1000 requests, each round. */
   cpuPerKReq: number[]
-}
-
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 /**

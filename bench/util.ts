@@ -34,6 +34,13 @@ export async function opsPerSecond(fn: () => unknown, ms = 1000, warmupMs = 200)
   return (n * 1000) / (performance.now() - start)
 }
 
+/** Median of a list of numbers (the mean of the middle two for an even count); the list is not changed. */
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
 /** Percentile (0-100) of a list of numbers. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN
