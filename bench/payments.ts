@@ -186,7 +186,7 @@ async function checkout(): Promise<BenchRow[]> {
   }
   await interleaved(WARMUP, [viaRouter, viaSdk])
   const [mainRouter, mainSdk] = await rounds(ROUNDS, N, [viaRouter, viaSdk])
-  // Its own pairing, so the target pair above runs exactly as it always did.
+  // Its own pairing after the target pair, so the target pair is measured as if it were not here.
   await interleaved(WARMUP, [viaRouter, viaAdapter])
   const [ownRouter, ownAdapter] = (await interleaved(N, [viaRouter, viaAdapter])) as [Side, Side]
   // Primary outage: the breaker opens after 3 failovers, then checkouts go straight to the secondary.
