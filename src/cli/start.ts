@@ -17,6 +17,7 @@ interface StartFlags {
   maxHeaderSize?: string
   bodyLimit?: string
   rateLimit?: string
+  rateLimitHeaders?: string
   trustProxy?: boolean
   metricsPath?: string | boolean
   healthPath?: string
@@ -52,6 +53,7 @@ export function register(program: Command): void {
     .option('--max-header-size <size>', 'largest request head (default: 16kb)')
     .option('--body-limit <size>', 'largest request body before 413 (default: 1mb)')
     .option('--rate-limit <quota>', 'cluster-wide per-client quota, e.g. 100/1m (default: off)')
+    .option('--rate-limit-headers <when>', '"near-limit": RateLimit headers on 429s and once half the quota is used; "always": on every answer (default: near-limit)')
     .option('--trust-proxy', 'key the rate limit on X-Forwarded-For (only behind a trusted proxy)')
     .option('--metrics-path <path>', 'Prometheus endpoint (default: /metrics)')
     .addOption(new Option('--no-metrics-path', 'turn the metrics endpoint off'))
@@ -86,6 +88,7 @@ export function register(program: Command): void {
         maxHeaderSize: flags.maxHeaderSize,
         bodyLimit: flags.bodyLimit,
         rateLimit: flags.rateLimit,
+        rateLimitHeaders: flags.rateLimitHeaders,
         trustProxy: flags.trustProxy,
         metricsPath: typeof flags.metricsPath === 'boolean' ? (flags.metricsPath ? undefined : false) : flags.metricsPath,
         healthPath: flags.healthPath,

@@ -30,6 +30,7 @@ export {
   type StartInput,
   type StartOptions,
   type EdgeOptions,
+  type RateLimitHeaders,
   type SandboxStartOptions,
   type DashboardOptions,
 } from '../runtime/supervisor/options.js'

@@ -45,11 +45,19 @@ describe('the edge: rate limit shared by 2 workers', () => {
     expect(ok).toHaveLength(10)
     expect(limited).toHaveLength(10)
     expect(new Set(ok.map((x) => (JSON.parse(x.body) as { pid: number }).pid)).size).toBe(2)
-    expect(ok[0]!.headers['ratelimit-policy']).toBe('"default";q=10;w=60')
-    expect(ok[0]!.headers.ratelimit).toMatch(/^"default";r=9;t=\d+$/)
+    // The default ("near-limit"): no quota headers while more than half the quota is left, then on every
+    // answer. The requests went one after another, so the i-th answer left 9 - i.
+    for (const x of ok.slice(0, 4)) {
+      expect(x.headers['ratelimit-policy']).toBeUndefined()
+      expect(x.headers.ratelimit).toBeUndefined()
+    }
+    expect(ok[4]!.headers['ratelimit-policy']).toBe('"default";q=10;w=60')
+    expect(ok[4]!.headers.ratelimit).toMatch(/^"default";r=5;t=\d+$/)
+    expect(ok[9]!.headers.ratelimit).toMatch(/^"default";r=0;t=\d+$/)
     const l = limited[0]!
     expect(Number(l.headers['retry-after'])).toBeGreaterThan(0)
     expect(Number(l.headers['retry-after'])).toBeLessThanOrEqual(60)
+    expect(l.headers['ratelimit-policy']).toBe('"default";q=10;w=60')
     expect(l.headers.ratelimit).toMatch(/^"default";r=0;t=\d+$/)
     expect(JSON.parse(l.body)).toMatchObject({ error: { code: 'ECOM_ERR_RATE_LIMITED' } })
   })
@@ -77,7 +85,7 @@ describe('the edge: limits and timeouts (single process)', () => {
       [
         app('plain.mjs'), '--workers', '1', '--name', 'limits',
         '--headers-timeout', '1s', '--request-timeout', '5s', '--body-limit', '1kb',
-        '--max-connections', '3', '--max-header-size', '2kb', '--rate-limit', '3/1m', '--trust-proxy',
+        '--max-connections', '3', '--max-header-size', '2kb', '--rate-limit', '3/1m', '--rate-limit-headers', 'always', '--trust-proxy',
       ],
       { ...env, ECOM_LOG_LEVEL: 'info' }
     )
@@ -90,6 +98,9 @@ describe('the edge: limits and timeouts (single process)', () => {
     const as = (ip: string) => get(`${r.url}/`, { headers: { 'X-Forwarded-For': ip } })
     const a = [await as('198.51.100.1'), await as('198.51.100.1'), await as('198.51.100.1'), await as('198.51.100.1')]
     expect(a.map((x) => x.status)).toEqual([200, 200, 200, 429])
+    // --rate-limit-headers always: the quota is on every answer, the first one included.
+    expect(a.map((x) => x.headers.ratelimit)).toEqual([2, 1, 0, 0].map((left) => expect.stringMatching(new RegExp(`^"default";r=${left};t=\\d+$`))))
+    expect(a[0]!.headers['ratelimit-policy']).toBe('"default";q=3;w=60')
     expect((await as('198.51.100.2')).status).toBe(200)
     // The right-most address is the one the trusted proxy added.
     expect((await as('10.9.9.9, 198.51.100.1')).status).toBe(429)

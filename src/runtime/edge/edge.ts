@@ -97,6 +97,8 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
   const store = rl ? ctx.store : null
   const syncStore = store && isSyncStore(store) ? store : null
   const policy = rl ? rateLimitPolicy(rl.limit, rl.windowMs) : ''
+  const limit = rl ? rl.limit : 0
+  const headersAlways = options.rateLimitHeaders === 'always'
   const tooLarge = `request body larger than ${bodyLimit} bytes`
 
   // One listener function for every response, so the hot path allocates no closure for it. 'close'
@@ -126,9 +128,14 @@ export function createEdge(ctx: EdgeContext): (req: EdgeRequest, res: EdgeRespon
 
   function decide(req: EdgeRequest, res: EdgeResponse, r: RateLimitResult): void {
     if (res.writableEnded) return
-    setRateLimitHeaders(res, policy, r)
-    if (r.allowed) run(req, res)
-    else refuse(res, new RateLimitedError(), false)
+    if (r.allowed) {
+      // "near-limit": from the request that leaves half the quota or less (options.ts says why).
+      if (headersAlways || r.remaining * 2 <= limit) setRateLimitHeaders(res, policy, r)
+      run(req, res)
+    } else {
+      setRateLimitHeaders(res, policy, r)
+      refuse(res, new RateLimitedError(), false)
+    }
   }
 
   function run(req: EdgeRequest, res: EdgeResponse): void {

@@ -20,6 +20,14 @@ export interface EdgeOptions {
   bodyLimit: number
   /** Per-client quota shared by the whole cluster, or null for none. @default null */
   rateLimit: { limit: number; windowMs: number } | null
+  /**
+   * Which answers carry the `RateLimit-Policy` and `RateLimit` headers. `"near-limit"`: a refused
+   * request (429) and every answer once the client has used half its quota or more, as the IETF draft
+   * allows for performance (section 6.2) and so that a client far from its limit is not told the
+   * quota (section 8.2). `"always"`: every rate-limited answer, as express-rate-limit and
+   * @fastify/rate-limit do. @default "near-limit"
+   */
+  rateLimitHeaders: RateLimitHeaders
   /** Take the client address from `X-Forwarded-For` (only behind a proxy you trust). @default false */
   trustProxy: boolean
   /** Prometheus text path, or null to turn it off. @default "/metrics" */
@@ -37,6 +45,8 @@ export interface EdgeOptions {
    */
   preserveHeaderCase: boolean
 }
+
+export type RateLimitHeaders = 'always' | 'near-limit'
 
 /** `--sandbox`: the payment sandbox as a supervised sidecar. */
 export interface SandboxStartOptions {
@@ -88,6 +98,7 @@ export const EDGE_DEFAULTS: EdgeOptions = {
   maxHeaderSize: 16 * 1024,
   bodyLimit: 1024 * 1024,
   rateLimit: null,
+  rateLimitHeaders: 'near-limit',
   trustProxy: false,
   metricsPath: '/metrics',
   healthPath: '/healthz',
@@ -124,6 +135,7 @@ export interface StartInput {
   maxHeaderSize?: string | number
   bodyLimit?: string | number
   rateLimit?: string
+  rateLimitHeaders?: string
   trustProxy?: boolean
   metricsPath?: string | false
   healthPath?: string
@@ -195,6 +207,13 @@ export function parseRateLimit(value: string): { limit: number; windowMs: number
   return { limit, windowMs }
 }
 
+function parseRateLimitHeaders(value: string | undefined, rateLimit: string | undefined): RateLimitHeaders {
+  if (value === undefined) return EDGE_DEFAULTS.rateLimitHeaders
+  if (rateLimit === undefined) fail('options.rateLimitHeaders', 'used together with --rate-limit', value)
+  if (value !== 'always' && value !== 'near-limit') fail('options.rateLimitHeaders', '"always" or "near-limit"', value)
+  return value
+}
+
 function parsePath(value: string, path: string): string {
   if (!value.startsWith('/') || /\s/.test(value)) fail(path, 'a path starting with "/"', value)
   return value
@@ -263,6 +282,7 @@ export function resolveStartOptions(input: StartInput): StartOptions {
     maxHeaderSize: input.maxHeaderSize === undefined ? EDGE_DEFAULTS.maxHeaderSize : parseSize(input.maxHeaderSize, 'options.maxHeaderSize'),
     bodyLimit: input.bodyLimit === undefined ? EDGE_DEFAULTS.bodyLimit : parseSize(input.bodyLimit, 'options.bodyLimit'),
     rateLimit: input.rateLimit === undefined ? null : parseRateLimit(input.rateLimit),
+    rateLimitHeaders: parseRateLimitHeaders(input.rateLimitHeaders, input.rateLimit),
     trustProxy: input.trustProxy ?? EDGE_DEFAULTS.trustProxy,
     metricsPath: input.metricsPath === false ? null : input.metricsPath === undefined ? EDGE_DEFAULTS.metricsPath : parsePath(input.metricsPath, 'options.metricsPath'),
     healthPath: input.healthPath === undefined ? EDGE_DEFAULTS.healthPath : parsePath(input.healthPath, 'options.healthPath'),

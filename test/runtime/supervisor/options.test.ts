@@ -29,6 +29,8 @@ describe('start options', () => {
     [{ grace: 'later' }, 'options.grace must be a duration such as "10s", "500ms" or "1m", got "later"'],
     [{ maxMemory: '0' }, 'options.maxMemory must be a positive size such as "512mb" or "1g", got "0"'],
     [{ rateLimit: '5 per minute' }, 'options.rateLimit must be "<requests>/<window>" such as "100/1m", got "5 per minute"'],
+    [{ rateLimit: '5/1m', rateLimitHeaders: 'sometimes' }, 'options.rateLimitHeaders must be "always" or "near-limit", got "sometimes"'],
+    [{ rateLimitHeaders: 'always' }, 'options.rateLimitHeaders must be used together with --rate-limit, got "always"'],
     [{ name: 'a b' }, 'options.name must be letters, digits, ".", "_" or "-" (at most 64), got "a b"'],
     [{ metricsPath: 'metrics' }, 'options.metricsPath must be a path starting with "/", got "metrics"'],
     [{ headersTimeout: '60s', requestTimeout: '10s' }, 'options.headersTimeout must be at most options.requestTimeout (10000ms), got "60s"'],
@@ -40,6 +42,11 @@ describe('start options', () => {
   ])('rejects %o naming the option', (input, message) => {
     expect(() => resolveStartOptions({ entry: 'a.js', ...input })).toThrow(InvalidOptionError)
     expect(() => resolveStartOptions({ entry: 'a.js', ...input })).toThrow(message)
+  })
+
+  it('sends RateLimit headers near the limit by default, on every answer with "always"', () => {
+    expect(resolveStartOptions({ entry: 'a.js', rateLimit: '5/1m' }).edge.rateLimitHeaders).toBe('near-limit')
+    expect(resolveStartOptions({ entry: 'a.js', rateLimit: '5/1m', rateLimitHeaders: 'always' }).edge.rateLimitHeaders).toBe('always')
   })
 
   it('reads --sandbox and --dashboard: defaults, ports, hosts, off', () => {
