@@ -24,8 +24,8 @@ export interface EdgeOptions {
    * Which answers carry the `RateLimit-Policy` and `RateLimit` headers. `"near-limit"`: a refused
    * request (429) and every answer once the client has used half its quota or more, as the IETF draft
    * allows for performance (section 6.2) and so that a client far from its limit is not told the
-   * quota (section 8.2). `"always"`: every rate-limited answer, as express-rate-limit and
-   * @fastify/rate-limit do. @default "near-limit"
+   * quota (section 8.2). `"always"`: every answer of the edge's rate limit, as express-rate-limit
+   * and @fastify/rate-limit do. @default "near-limit"
    */
   rateLimitHeaders: RateLimitHeaders
   /** Take the client address from `X-Forwarded-For` (only behind a proxy you trust). @default false */
