@@ -48,6 +48,7 @@ export { MemoryRateLimitStore, isSyncStore, type RateLimitStore, type SyncRateLi
 export { IpcRateLimitStore } from '../runtime/edge/rate-limit-ipc.js'
 export { getRegistry, mergeMetrics, snapshotMetrics, type MetricsSnapshot } from '../runtime/metrics.js'
 export { createLogger, type Logger } from '../runtime/logger.js'
+export { keepNextTickFast } from '../runtime/next-tick.js'
 // runtime toolkit: worker pool, dns, safe fs, keyring, http client, process manager
 export { SafeFs, getSafeFs } from '../runtime/safe-fs.js'
 export type { SafeFsOptions, WriteOptions } from '../runtime/safe-fs.js'

@@ -2,6 +2,7 @@ import { debuglog } from 'node:util'
 import { InvalidOptionError } from '../../errors.js'
 import type { Dashboard } from '../dashboard/server.js'
 import { createLazyLogger } from '../logger.js'
+import { keepNextTickFast } from '../next-tick.js'
 import { listenControl } from './control-socket.js'
 import type { StartOptions } from './options.js'
 import { resolveEntry } from './resolve-entry.js'
@@ -20,6 +21,8 @@ export interface RunResult {
  * `ecom stop`, or by the cluster giving up (rejects). SIGHUP and `ecom reload` roll the workers.
  */
 export async function runStart(input: StartOptions): Promise<RunResult> {
+  // The primary answers every worker's rate-limit hits over IPC, a nextTick or more each (next-tick.ts).
+  keepNextTickFast()
   // A directory becomes its package.json "main" or index file here, once, before any worker forks.
   const options: StartOptions = { ...input, entry: resolveEntry(input.entry) }
   if (options.envFile !== null) {

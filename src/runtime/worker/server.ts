@@ -4,6 +4,7 @@ import { ListenError, PortInUseError } from '../../errors.js'
 import { ConnectionTracker } from '../edge/connections.js'
 import { createEdge } from '../edge/edge.js'
 import { closeApp } from './load-entry.js'
+import { keepNextTickFast } from '../next-tick.js'
 import { EdgeRequest, EdgeResponse, LowerCaseEdgeResponse } from '../edge/request.js'
 import type { RateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
@@ -32,6 +33,8 @@ export class EcomServer {
   #drained: Promise<void> | undefined
 
   constructor(handler: RequestListener, options: ServeOptions) {
+    // A server idles between bursts; next-tick.ts says what that does to process.nextTick.
+    keepNextTickFast()
     this.#options = options
     const { edge } = options
     this.connections = new ConnectionTracker(edge.maxConnections)
