@@ -8,7 +8,7 @@ import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { median, type BenchRow, type BenchSuite } from './util.js'
 
 interface AutocannonResult {
@@ -282,6 +282,11 @@ export const suite: BenchSuite = {
       // Context, not a target: the same edge putting the quota headers on every answer, as fastify's does.
       g2.push(await serverContender('ecom edge, RateLimit headers on every answer (--rate-limit-headers always)', ecomArgs('hello-handler.mjs', '--workers', '1', '--rate-limit', '1000000000/1m', '--rate-limit-headers', 'always')))
       g2.push(await serverContender('bare node:http', [join(apps, 'hello-server.cjs')]))
+      // Context, not a target: bare node:http with the nextTick fix every ecom process applies to itself
+      // (docs/start.md, "After an idle spell"). Node's idle slowdown hits a process in some runs and not
+      // in others; this row shows the peer as it runs when it is spared.
+      const keepTick = `import { keepNextTickFast } from ${JSON.stringify(pathToFileURL(join(root, 'dist/runtime/next-tick.js')).href)}; keepNextTickFast()`
+      g2.push(await serverContender('bare node:http + keepNextTickFast()', ['--import', `data:text/javascript,${encodeURIComponent(keepTick)}`, join(apps, 'hello-server.cjs')]))
       // Context, not a target: ecom's edge writes `Content-Type` in lower case, which node:http handles
       // for less; this is bare node:http with the app itself doing that, so what the edge costs shows.
       g2.push(await serverContender('bare node:http, header name in lower case', [join(apps, 'hello-server-lower.cjs')]))
