@@ -16,6 +16,8 @@ interface DeployFlags {
   primaryMaxMemory?: string
   grace?: string
   rateLimit?: string
+  rateLimitHeaders?: string
+  trustProxy?: boolean
   redis?: string
   set: string[]
   setProduction: string[]
@@ -76,6 +78,8 @@ export function register(program: Command): void {
     .option('--primary-max-memory <size>', 'PM2 max_memory_restart for the ecom primary', '512M')
     .option('--grace <duration>', 'ecom drain window; PM2 kill_timeout is grace + 5s', '10s')
     .option('--rate-limit <spec>', 'passed to ecom start --rate-limit')
+    .option('--rate-limit-headers <when>', 'passed to ecom start --rate-limit-headers ("near-limit" or "always")')
+    .option('--trust-proxy', 'passed to ecom start --trust-proxy (behind a load balancer you trust)')
     .option('--redis <url>', 'passed to ecom start --redis (shared state across machines)')
     .option('--set <KEY=VALUE>', 'env variable for every environment (repeatable)', collect, [])
     .option('--set-production <KEY=VALUE>', 'env variable for env_production (repeatable)', collect, [])
@@ -99,12 +103,10 @@ export function register(program: Command): void {
       const existing = await readText(file)
       if (entry !== undefined || existing === undefined) {
         if (entry === undefined) throw new InvalidOptionError(`no ${o.config} here: pass the entry, e.g. "ecom deploy pm2 src/server.ts"`)
-        const startArgs: string[] = []
-        if (o.rateLimit) startArgs.push('--rate-limit', o.rateLimit)
-        if (o.redis) startArgs.push('--redis', o.redis)
         const opts = resolveEcosystemOptions({
           entry, cwd, pkgName: await packageName(cwd), name: o.name, workers: o.workers, port: o.port, bind: o.bind,
-          maxMemory: o.maxMemory, primaryMaxMemory: o.primaryMaxMemory, grace: o.grace, startArgs,
+          maxMemory: o.maxMemory, primaryMaxMemory: o.primaryMaxMemory, grace: o.grace,
+          rateLimit: o.rateLimit, rateLimitHeaders: o.rateLimitHeaders, trustProxy: o.trustProxy, redis: o.redis,
           env: o.set, envProduction: o.setProduction, logDir: o.logDir, host: o.host, repo: o.repo, path: o.path, ref: o.ref,
         })
         const text = renderEcosystem(buildEcosystem(opts), opts)

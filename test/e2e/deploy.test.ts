@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'undici'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -35,6 +35,7 @@ describe('ecom deploy pm2: the ecosystem file', () => {
     const r = await runCli(
       ['deploy', 'pm2', 'src/server.ts', '--workers', '4', '--port', '8080', '--grace', '8s', '--max-memory', '300M',
         '--set', 'LOG_LEVEL=info', '--set-production', 'DATABASE_FILE=/srv/shop/data.db', '--rate-limit', '100/1m',
+        '--rate-limit-headers', 'always', '--trust-proxy', '--redis', 'redis://10.0.0.5:6379/2',
         '--host', 'deploy@h1.example.com,deploy@h2.example.com', '--repo', 'git@example.com:acme/shop.git', '--path', '/srv/shop'],
       { cwd: dir }
     )
@@ -49,7 +50,8 @@ describe('ecom deploy pm2: the ecosystem file', () => {
       kill_timeout: 13_000, wait_ready: true, listen_timeout: 30_000, max_memory_restart: '512M', merge_logs: false,
       out_file: 'logs/shop-out.log', error_file: 'logs/shop-error.log',
     })
-    expect(app.args).toEqual(['start', 'src/server.ts', '--name', 'shop', '--workers', '4', '--port', '8080', '--host', '0.0.0.0', '--grace', '8000ms', '--max-memory', '300M', '--rate-limit', '100/1m'])
+    expect(app.args).toEqual(['start', 'src/server.ts', '--name', 'shop', '--workers', '4', '--port', '8080', '--host', '0.0.0.0', '--grace', '8000ms', '--max-memory', '300M',
+      '--rate-limit', '100/1m', '--rate-limit-headers', 'always', '--trust-proxy', '--redis', 'redis://10.0.0.5:6379/2'])
     expect(app.env).toEqual({ NODE_ENV: 'development', LOG_LEVEL: 'info' })
     expect(app.env_production).toEqual({ NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_FILE: '/srv/shop/data.db' })
     expect(conf.deploy!.production).toMatchObject({
@@ -66,11 +68,16 @@ describe('ecom deploy pm2: the ecosystem file', () => {
   })
 
   it('reports every bad option at once, exit 2', async () => {
-    const r = await runCli(['deploy', 'pm2', 'app.ts', '--config', 'x.cjs', '--workers', '-3', '--port', '70000', '--host', 'nouser', '--set', 'BAD'], { cwd: dir })
+    const r = await runCli(['deploy', 'pm2', 'app.ts', '--config', 'x.cjs', '--workers', '-3', '--port', '70000', '--host', 'nouser', '--set', 'BAD',
+      '--rate-limit', '100/soon', '--rate-limit-headers', 'sometimes', '--redis', 'http://10.0.0.5'], { cwd: dir })
     expect(r.code).toBe(2)
-    for (const part of ['--workers must be "auto" or a positive integer, got "-3"', '--port must be', '--host must be', '--repo is required', '--path is required', '--set must be KEY=VALUE']) {
+    for (const part of ['--workers must be "auto" or a positive integer, got "-3"', '--port must be', '--host must be', '--repo is required', '--path is required', '--set must be KEY=VALUE',
+      '--rate-limit must be a duration such as "10s", "500ms" or "1m", got "soon"', '--rate-limit-headers must be "near-limit" or "always", got "sometimes"',
+      '--redis must be a redis:// or rediss:// URL, got "http://10.0.0.5"']) {
       expect(r.stderr).toContain(part)
     }
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(existsSync(join(dir, 'x.cjs'))).toBe(false)
   })
 })
 

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs'
 import { basename, extname, isAbsolute, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InvalidOptionError } from '../../errors.js'
+import { validateRedisUrl } from '../redis/client.js'
+import { parseRateLimit } from '../supervisor/options.js'
 
 /** `ecom deploy pm2` options, as typed values. Strings from flags go through `resolveEcosystemOptions`. */
 export interface EcosystemOptions {
@@ -23,7 +25,10 @@ export interface EcosystemOptions {
   primaryMaxMemory: string
   /** ecom's drain window (`ecom start --grace`), in ms. PM2's kill timeout is derived from it. @default 10000 */
   graceMs: number
-  /** Extra `ecom start` flags, e.g. ["--rate-limit", "100/1m", "--redis", "redis://..."]. @default [] */
+  /**
+   * The `ecom start` flags after the ones above: the edge flags deploy takes itself (`--rate-limit`,
+   * `--rate-limit-headers`, `--trust-proxy`, `--redis`), then any extra ones. @default []
+   */
   startArgs: string[]
   /** Variables for every environment. @default {} */
   env: Record<string, string>
@@ -86,6 +91,15 @@ export interface EcosystemInput {
   maxMemory?: string
   primaryMaxMemory?: string
   grace?: string
+  /** `ecom start --rate-limit`, checked here so a bad quota fails now, not when PM2 starts the app. */
+  rateLimit?: string
+  /** `ecom start --rate-limit-headers`: "near-limit" or "always"; needs rateLimit. */
+  rateLimitHeaders?: string
+  /** `ecom start --trust-proxy`: a fleet behind a load balancer keys the quota on X-Forwarded-For. */
+  trustProxy?: boolean
+  /** `ecom start --redis`. */
+  redis?: string
+  /** Further `ecom start` flags, passed as they are. */
   startArgs?: string[]
   env?: string[]
   envProduction?: string[]
@@ -147,6 +161,19 @@ export function resolveEcosystemOptions(input: EcosystemInput): EcosystemOptions
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) problems.push(`--name must use letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`)
   const maxMemory = memory(input.maxMemory, '--max-memory')
   const primaryMaxMemory = memory(input.primaryMaxMemory ?? '512M', '--primary-max-memory') ?? '512M'
+  // The edge flags are checked here, so a bad value fails now and not when PM2 starts the app.
+  const startArgs: string[] = []
+  if (input.rateLimit !== undefined && check(() => parseRateLimit(input.rateLimit!, '--rate-limit'), null)) {
+    startArgs.push('--rate-limit', input.rateLimit)
+  }
+  const headers = input.rateLimitHeaders
+  if (headers !== undefined) {
+    if (headers !== 'near-limit' && headers !== 'always') problems.push(`--rate-limit-headers must be "near-limit" or "always", got ${JSON.stringify(headers)}`)
+    else if (input.rateLimit === undefined) problems.push('--rate-limit-headers needs --rate-limit')
+    else startArgs.push('--rate-limit-headers', headers)
+  }
+  if (input.trustProxy) startArgs.push('--trust-proxy')
+  if (input.redis !== undefined && check(() => validateRedisUrl(input.redis!, '--redis'), null)) startArgs.push('--redis', input.redis)
   if (problems.length > 0) throw new InvalidOptionError(problems.join('; '), { details: { problems } })
   return {
     entry: input.entry,
@@ -158,7 +185,7 @@ export function resolveEcosystemOptions(input: EcosystemInput): EcosystemOptions
     maxMemory,
     primaryMaxMemory,
     graceMs,
-    startArgs: input.startArgs ?? [],
+    startArgs: [...startArgs, ...(input.startArgs ?? [])],
     env,
     envProduction,
     logDir: input.logDir ?? 'logs',

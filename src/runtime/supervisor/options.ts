@@ -198,12 +198,12 @@ export function parseWorkers(value: string | number): number {
 }
 
 /** "100/1m", "20/10s" -> { limit, windowMs }. */
-export function parseRateLimit(value: string): { limit: number; windowMs: number } {
+export function parseRateLimit(value: string, path = 'options.rateLimit'): { limit: number; windowMs: number } {
   const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(value)
-  if (!m) fail('options.rateLimit', '"<requests>/<window>" such as "100/1m"', value)
-  const limit = parseInteger(m[1]!, 'options.rateLimit', 1)
-  const windowMs = parseDuration(m[2]!, 'options.rateLimit')
-  if (windowMs < 1) fail('options.rateLimit', 'a window of at least 1ms', value)
+  if (!m) fail(path, '"<requests>/<window>" such as "100/1m"', value)
+  const limit = parseInteger(m[1]!, path, 1)
+  const windowMs = parseDuration(m[2]!, path)
+  if (windowMs < 1) fail(path, 'a window of at least 1ms', value)
   return { limit, windowMs }
 }
 

@@ -46,4 +46,22 @@ describe('PM2 ecosystem options', () => {
       '--max-memory must be a size such as "512M" or "1G", got "lots"',
     ])
   })
+
+  it('checks the edge flags it passes to ecom start, so a bad one fails before PM2 runs the app', () => {
+    const ok = resolveEcosystemOptions({ entry: 'a.ts', cwd: dir, rateLimit: '20/10s', rateLimitHeaders: 'near-limit', trustProxy: true, startArgs: ['--access-log'] })
+    expect(ok.startArgs).toEqual(['--rate-limit', '20/10s', '--rate-limit-headers', 'near-limit', '--trust-proxy', '--access-log'])
+    const app = (buildEcosystem(ok).apps as Array<{ args: string[] }>)[0]!
+    expect(app.args.slice(-6)).toEqual(ok.startArgs)
+    let err: InvalidOptionError | undefined
+    try {
+      resolveEcosystemOptions({ entry: 'a.ts', cwd: dir, rateLimit: 'lots', rateLimitHeaders: 'always', redis: 'localhost:6379' })
+    } catch (e) {
+      err = e as InvalidOptionError
+    }
+    expect(err!.details!.problems).toEqual([
+      '--rate-limit must be "<requests>/<window>" such as "100/1m", got "lots"',
+      '--redis must be a redis:// or rediss:// URL, got "localhost:6379"',
+    ])
+    expect(() => resolveEcosystemOptions({ entry: 'a.ts', cwd: dir, rateLimitHeaders: 'always' })).toThrow('--rate-limit-headers needs --rate-limit')
+  })
 })
