@@ -91,7 +91,7 @@ export interface EcosystemInput {
   maxMemory?: string
   primaryMaxMemory?: string
   grace?: string
-  /** `ecom start --rate-limit`, checked here so a bad quota fails now, not when PM2 starts the app. */
+  /** `ecom start --rate-limit`, e.g. "100/1m". */
   rateLimit?: string
   /** `ecom start --rate-limit-headers`: "near-limit" or "always"; needs rateLimit. */
   rateLimitHeaders?: string
