@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { basename, extname, isAbsolute, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InvalidOptionError } from '../../errors.js'
-import { validateRedisUrl } from '../redis/client.js'
+import { validateRedisUrl } from '../redis/url.js'
 import { parseRateLimit } from '../supervisor/options.js'
 
 /** `ecom deploy pm2` options, as typed values. Strings from flags go through `resolveEcosystemOptions`. */

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module'
 import { Counter, Gauge } from 'prom-client'
 import type { Redis, RedisOptions } from 'ioredis'
-import { InvalidOptionError, MissingDependencyError, RedisUnavailableError } from '../../errors.js'
+import { MissingDependencyError, RedisUnavailableError } from '../../errors.js'
 import { createLogger, type Logger } from '../logger.js'
 import { getRegistry } from '../metrics.js'
+import { validateRedisUrl } from './url.js'
 
 export type { Redis }
 
@@ -28,19 +29,6 @@ function loadIoredis(): new (url: string, options: RedisOptions) => Redis {
   } catch (err) {
     throw new MissingDependencyError('ioredis is not installed: npm install ioredis', { cause: err, details: { package: 'ioredis' } })
   }
-}
-
-export function validateRedisUrl(url: string, path = 'redis'): string {
-  let u: URL
-  try {
-    u = new URL(url)
-  } catch {
-    throw new InvalidOptionError(`${path} must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`)
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new InvalidOptionError(`${path} must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`)
-  }
-  return url
 }
 
 /** A URL without its password, for logs and errors. */

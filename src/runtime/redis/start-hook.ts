@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../../errors.js'
 import type { RateLimitResult, RateLimitStore } from '../edge/rate-limit-store.js'
 import type { Logger } from '../logger.js'
 import type { FailMode } from './rate-limit-store.js'
+import { validateRedisUrl } from './url.js'
 
 /** Shared state in Redis for `ecom start`, so several instances (machines) share one quota. */
 export interface StartRedisOptions {
@@ -28,15 +29,7 @@ export function resolveStartRedis(
   if (failMode !== 'open' && failMode !== 'closed') {
     throw new InvalidOptionError(`options.redisFailMode must be "open" or "closed", got ${JSON.stringify(failMode)}`)
   }
-  let protocol = ''
-  try {
-    protocol = new URL(input.redis).protocol
-  } catch {
-    // reported below
-  }
-  if (protocol !== 'redis:' && protocol !== 'rediss:') {
-    throw new InvalidOptionError(`options.redis must be a redis:// or rediss:// URL, got ${JSON.stringify(input.redis)}`)
-  }
+  validateRedisUrl(input.redis, 'options.redis')
   return { url: input.redis, failMode, keyPrefix: input.redisPrefix ?? `ecom:${appName}:` }
 }
 
