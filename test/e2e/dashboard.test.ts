@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer, type Server } from 'node:net'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, runCli } from '../helpers/cli.js'
 import { app, get, isolatedEnv, startApp, waitFor, type Running } from './start-harness.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 interface State {
   intervalMs: number | null
@@ -76,7 +77,7 @@ describe('the dashboard in the primary', () => {
 
   it('`ecom status --web --open` hands the same link to the desktop opener, and says so when there is none', async () => {
     // A stand-in for xdg-open first on PATH: it records the argument it was given.
-    const bin = mkdtempSync(join(tmpdir(), 'ecom-opener-'))
+    const bin = tempDir('opener')
     const seen = join(bin, 'seen')
     writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${seen}'\n`, { mode: 0o755 })
     const opened = await runCli(['status', '--web', '--open', '--port', String(r.port)], { env: { ...env, PATH: `${bin}:${process.env.PATH}` } })
@@ -85,7 +86,7 @@ describe('the dashboard in the primary', () => {
     await waitFor(async () => existsSync(seen) || undefined, 5000)
     expect(readFileSync(seen, 'utf8')).toBe(link)
     // No opener at all: the link is still printed, with one line saying to open it by hand.
-    const none = await runCli(['status', '--web', '--open', '--port', String(r.port)], { env: { ...env, PATH: mkdtempSync(join(tmpdir(), 'ecom-empty-path-')) } })
+    const none = await runCli(['status', '--web', '--open', '--port', String(r.port)], { env: { ...env, PATH: tempDir('empty-path') } })
     expect(none.code).toBe(0)
     expect(none.stdout.trim()).toBe(link)
     expect(none.stderr).toContain('could not run xdg-open; open the link above yourself')

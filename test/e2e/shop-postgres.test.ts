@@ -1,13 +1,11 @@
 // The example shop on PostgreSQL (ECOM_SHOP_DATABASE_URL): two workers create, migrate and seed one
 // new schema at once (seeded exactly once), and a checkout records its order and ledger rows there.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSandbox, type Sandbox } from '../../src/payments/sandbox/server.js'
 import { get, isolatedEnv, startApp, type Running } from './start-harness.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const PG = process.env.ECOM_TEST_POSTGRES_URL
 if (!PG) console.warn('skipping the shop on PostgreSQL: ECOM_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)')
@@ -25,7 +23,7 @@ describe.runIf(PG)('examples/shop on PostgreSQL', () => {
     sandbox = await startSandbox()
     const env = {
       ...isolatedEnv(),
-      ECOM_SHOP_DATA_DIR: mkdtempSync(join(tmpdir(), 'ecom-shop-pg-')),
+      ECOM_SHOP_DATA_DIR: tempDir('shop-pg'),
       ECOM_SHOP_DATABASE_URL: `${PG}?schema=${SCHEMA}`,
       ECOM_SANDBOX_URL: sandbox.url,
     }

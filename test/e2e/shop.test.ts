@@ -3,9 +3,8 @@
 // webhooks delivered to /webhooks/{provider}, plus a notification receiver this test runs. Asserts what a user would
 // see: search, checkout, failover during a provider outage (charged exactly once), NDJSON import
 // seen by both workers, webhooks verified and applied, PII encrypted at rest.
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
@@ -13,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SANDBOX_CREDENTIALS } from '../../src/payments/sandbox/server.js'
 import { freePort } from '../helpers/cli.js'
 import { get, isolatedEnv, startApp, status, waitFor, type Running } from './start-harness.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const ENTRY = fileURLToPath(new URL('../../examples/shop', import.meta.url))
-const dataDir = mkdtempSync(join(tmpdir(), 'ecom-shop-e2e-'))
+const dataDir = tempDir('shop-e2e')
 let shop: Running
 let sandbox: { url: string }
 let receiver: Server

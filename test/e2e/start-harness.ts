@@ -1,18 +1,17 @@
 // Shared by the start-*.test.ts files: boot the real CLI on a free port, wait for it, drive load.
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
 import { Agent, request } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort, runCli, startCli, type RunResult } from '../helpers/cli.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 export const APPS = fileURLToPath(new URL('../fixtures/apps/', import.meta.url))
 export const app = (file: string): string => join(APPS, file)
 
 /** Each test file gets its own control-socket directory so files never see each other's apps. */
 export function isolatedEnv(): NodeJS.ProcessEnv {
-  return { XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'ecom-start-test-')), ECOM_LOG_LEVEL: 'warn' }
+  return { XDG_RUNTIME_DIR: tempDir('start-test'), ECOM_LOG_LEVEL: 'warn' }
 }
 
 export interface Running {

@@ -1,10 +1,10 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { freePort, runCli } from '../helpers/cli.js'
 import { app, get, isolatedEnv, sleep, startApp, status, waitFor } from './start-harness.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const env = isolatedEnv()
 
@@ -44,7 +44,7 @@ describe('ecom start: supervision', () => {
   })
 
   it("calls the app's close() after the drain: in every worker on SIGTERM, in the old workers on reload, and in single-process mode", async () => {
-    const log = join(mkdtempSync(join(tmpdir(), 'ecom-close-')), 'log')
+    const log = join(tempDir('close'), 'log')
     const lines = (): string[][] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')) : [])
     const closeEnv = { ...env, ECOM_TEST_CLOSE_LOG: log }
     const r = await startApp([app('closes.mjs'), '--workers', '2', '--name', 'closes'], closeEnv, { workers: 2 })
@@ -66,7 +66,7 @@ describe('ecom start: supervision', () => {
   })
 
   it('exits within the grace period when the app\'s close() never finishes', async () => {
-    const r = await startApp([app('closes.mjs'), '--workers', '2', '--grace', '1s', '--name', 'hangs'], { ...env, ECOM_TEST_CLOSE_LOG: join(mkdtempSync(join(tmpdir(), 'ecom-close-')), 'log'), ECOM_TEST_CLOSE_HANG: '1' }, { workers: 2 })
+    const r = await startApp([app('closes.mjs'), '--workers', '2', '--grace', '1s', '--name', 'hangs'], { ...env, ECOM_TEST_CLOSE_LOG: join(tempDir('close'), 'log'), ECOM_TEST_CLOSE_HANG: '1' }, { workers: 2 })
     expect((await r.stop()).code).toBe(0)
     expect(r.child.output()).toContain("the app's close() did not finish within the grace period")
   })
@@ -86,7 +86,7 @@ describe('ecom start: supervision', () => {
   })
 
   it('picks up new code on reload, and keeps the old workers when the new code fails to start', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ecom-reload-fail-'))
+    const dir = tempDir('reload-fail')
     const entry = join(dir, 'app.mjs')
     copyFileSync(app('plain.mjs'), entry)
     const r = await startApp([entry, '--workers', '2', '--name', 'badreload'], env, { workers: 2 })

@@ -1,16 +1,15 @@
 // "Values are always bound parameters": record the SQL each ORM sends and check that a marker value never
 // appears in the statement text, only among the parameters.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createAdapter, defineSchema, initialMigration, migrate, OrmManager, type OrmAdapter } from '../../../src/public/orm.js'
+import { tempDir } from '../../helpers/temp-dir.js'
 
 const schema = defineSchema({ models: { Item: { fields: { id: { type: 'int', primaryKey: true }, name: { type: 'string' }, qty: { type: 'int', default: 0 } } } } })
 const MARK = "mark'er"
 
 describe('bound values (SQLite, statements as each ORM sends them)', () => {
-  const url = `file:${join(mkdtempSync(join(tmpdir(), 'ecom-orm-bind-')), 'b.db')}`
+  const url = `file:${join(tempDir('orm-bind'), 'b.db')}`
   beforeAll(async () => {
     await migrate(url, [initialMigration(schema)])
   })

@@ -1,15 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppAlreadyRunningError, AppAmbiguousError, AppNotRunningError, ReloadError } from '../../../src/errors.js'
 import { controlDir, listApps, listenControl, selectApp, sendControl } from '../../../src/runtime/supervisor/control-socket.js'
+import { tempDir } from '../../helpers/temp-dir.js'
 
 describe('control socket', () => {
   const saved = process.env.XDG_RUNTIME_DIR
   const closers: Array<() => Promise<void>> = []
   beforeEach(() => {
-    process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'ecom-ctl-'))
+    process.env.XDG_RUNTIME_DIR = tempDir('ctl')
   })
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((c) => c()))

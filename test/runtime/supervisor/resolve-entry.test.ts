@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { EntryIndexNotFoundError, EntryNotFoundError, InvalidConfigError } from '../../../src/errors.js'
 import { resolveEntry } from '../../../src/runtime/supervisor/resolve-entry.js'
+import { tempDir } from '../../helpers/temp-dir.js'
 
 function dir(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'ecom-entry-'))
+  const d = tempDir('entry')
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(d, name, '..'), { recursive: true })
     writeFileSync(join(d, name), text)

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { EntryLoadError, EntryShapeError } from '../../../src/errors.js'
 import { adaptApp, closeApp, loadApp, loadEntry } from '../../../src/runtime/worker/load-entry.js'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir } from '../../helpers/temp-dir.js'
 
 const fixture = (f: string) => fileURLToPath(new URL(`../../fixtures/apps/${f}`, import.meta.url))
 
@@ -91,7 +91,7 @@ describe('closing the app at shutdown', () => {
   const quiet = { warn: () => {}, error: () => {} } as never
 
   it("runs the app's close() (here set on the handler a factory returns), then the module's close export", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'ecom-close-')), 'log')
+    const file = join(tempDir('close'), 'log')
     process.env.ECOM_TEST_CLOSE_LOG = file
     const app = await loadApp(fixture('closes.mjs'))
     expect((await call(app.handler)).body).toBe('open')
@@ -107,7 +107,7 @@ describe('closing the app at shutdown', () => {
       closed = true
     })
     ;(globalThis as { __ecomFastify?: unknown }).__ecomFastify = app
-    const entry = join(mkdtempSync(join(tmpdir(), 'ecom-fastify-close-')), 'entry.mjs')
+    const entry = join(tempDir('fastify-close'), 'entry.mjs')
     writeFileSync(entry, 'export default globalThis.__ecomFastify\n')
     const loaded = await loadApp(entry)
     expect((await call(loaded.handler)).status).toBe(404)
