@@ -286,10 +286,10 @@ export const suite: BenchSuite = {
       // (docs/start.md, "After an idle spell"). Node's idle slowdown hits a process in some runs and not
       // in others; this row shows the peer as it runs when it is spared.
       const keepTick = `import { keepNextTickFast } from ${JSON.stringify(pathToFileURL(join(root, 'dist/runtime/next-tick.js')).href)}; keepNextTickFast()`
-      g2.push(await serverContender('bare node:http + keepNextTickFast()', ['--import', `data:text/javascript,${encodeURIComponent(keepTick)}`, join(apps, 'hello-server.cjs')]))
+      g2.push(await serverContender('(context) bare node:http + keepNextTickFast()', ['--import', `data:text/javascript,${encodeURIComponent(keepTick)}`, join(apps, 'hello-server.cjs')]))
       // Context, not a target: ecom's edge writes `Content-Type` in lower case, which node:http handles
       // for less; this is bare node:http with the app itself doing that, so what the edge costs shows.
-      g2.push(await serverContender('bare node:http, header name in lower case', [join(apps, 'hello-server-lower.cjs')]))
+      g2.push(await serverContender('(context) node:http, the app writing its header name in lower case', [join(apps, 'hello-server-lower.cjs')]))
       g2.push(await serverContender('fastify + @fastify/rate-limit', [join(apps, 'fastify-rate-limit.cjs')]))
       await interleaved(g2)
     } finally {
