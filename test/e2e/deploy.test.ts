@@ -72,7 +72,7 @@ describe('ecom deploy pm2: the ecosystem file', () => {
       '--rate-limit', '100/soon', '--rate-limit-headers', 'sometimes', '--redis', 'http://10.0.0.5'], { cwd: dir })
     expect(r.code).toBe(2)
     for (const part of ['--workers must be "auto" or a positive integer, got "-3"', '--port must be', '--host must be', '--repo is required', '--path is required', '--set must be KEY=VALUE',
-      '--rate-limit must be a duration such as "10s", "500ms" or "1m", got "soon"', '--rate-limit-headers must be "near-limit" or "always", got "sometimes"',
+      '--rate-limit must be a duration such as "10s", "500ms" or "1m", got "soon"', '--rate-limit-headers must be "always" or "near-limit", got "sometimes"',
       '--redis must be a redis:// or rediss:// URL, got "http://10.0.0.5"']) {
       expect(r.stderr).toContain(part)
     }

@@ -3,7 +3,7 @@ import { basename, extname, isAbsolute, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InvalidOptionError } from '../../errors.js'
 import { validateRedisUrl } from '../redis/url.js'
-import { parseRateLimit } from '../supervisor/options.js'
+import { parseRateLimit, parseRateLimitHeaders } from '../supervisor/options.js'
 
 /** `ecom deploy pm2` options, as typed values. Strings from flags go through `resolveEcosystemOptions`. */
 export interface EcosystemOptions {
@@ -166,11 +166,9 @@ export function resolveEcosystemOptions(input: EcosystemInput): EcosystemOptions
   if (input.rateLimit !== undefined && check(() => parseRateLimit(input.rateLimit!, '--rate-limit'), null)) {
     startArgs.push('--rate-limit', input.rateLimit)
   }
-  const headers = input.rateLimitHeaders
-  if (headers !== undefined) {
-    if (headers !== 'near-limit' && headers !== 'always') problems.push(`--rate-limit-headers must be "near-limit" or "always", got ${JSON.stringify(headers)}`)
-    else if (input.rateLimit === undefined) problems.push('--rate-limit-headers needs --rate-limit')
-    else startArgs.push('--rate-limit-headers', headers)
+  if (input.rateLimitHeaders !== undefined) {
+    const headers = check(() => parseRateLimitHeaders(input.rateLimitHeaders, input.rateLimit, '--rate-limit-headers'), null)
+    if (headers) startArgs.push('--rate-limit-headers', headers)
   }
   if (input.trustProxy) startArgs.push('--trust-proxy')
   if (input.redis !== undefined && check(() => validateRedisUrl(input.redis!, '--redis'), null)) startArgs.push('--redis', input.redis)

@@ -207,10 +207,10 @@ export function parseRateLimit(value: string, path = 'options.rateLimit'): { lim
   return { limit, windowMs }
 }
 
-function parseRateLimitHeaders(value: string | undefined, rateLimit: string | undefined): RateLimitHeaders {
+export function parseRateLimitHeaders(value: string | undefined, rateLimit: string | undefined, path = 'options.rateLimitHeaders'): RateLimitHeaders {
   if (value === undefined) return EDGE_DEFAULTS.rateLimitHeaders
-  if (rateLimit === undefined) fail('options.rateLimitHeaders', 'used together with --rate-limit', value)
-  if (value !== 'always' && value !== 'near-limit') fail('options.rateLimitHeaders', '"always" or "near-limit"', value)
+  if (rateLimit === undefined) fail(path, 'used together with --rate-limit', value)
+  if (value !== 'always' && value !== 'near-limit') fail(path, '"always" or "near-limit"', value)
   return value
 }
 

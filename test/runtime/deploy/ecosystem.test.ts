@@ -62,6 +62,6 @@ describe('PM2 ecosystem options', () => {
       '--rate-limit must be "<requests>/<window>" such as "100/1m", got "lots"',
       '--redis must be a redis:// or rediss:// URL, got "localhost:6379"',
     ])
-    expect(() => resolveEcosystemOptions({ entry: 'a.ts', cwd: dir, rateLimitHeaders: 'always' })).toThrow('--rate-limit-headers needs --rate-limit')
+    expect(() => resolveEcosystemOptions({ entry: 'a.ts', cwd: dir, rateLimitHeaders: 'always' })).toThrow('--rate-limit-headers must be used together with --rate-limit, got "always"')
   })
 })
